@@ -1,0 +1,95 @@
+package io.gridwire.mqtt;
+
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * MQTT 5 client handed to camel-paho-mqtt5's consumer (endpoint option {@code client}).
+ * <p>
+ * The 4.17 consumer connects its own client before installing its callback, so messages the broker replays
+ * from a persistent session right after connect are dropped by Paho and stay unacked. This client connects
+ * only once the consumer has set its callback, with manual acks on, and keeps retrying in the background while
+ * the broker is unreachable (subscriptions asked for meanwhile are made once connected), so a broker that is
+ * down at start-up neither loses messages nor stops gridwire from starting.
+ */
+public class DeferredConnectMqttClient extends MqttClient {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeferredConnectMqttClient.class);
+
+    private final MqttConnectionOptions options;
+    private final long retrySeconds;
+    private final Map<String, Integer> subscriptions = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService connector;
+    private volatile boolean closed;
+
+    public DeferredConnectMqttClient(String serverUri, String clientId, MqttConnectionOptions options, long retrySeconds)
+            throws MqttException {
+        super(serverUri, clientId, new MemoryPersistence());
+        this.options = options;
+        this.retrySeconds = retrySeconds;
+        this.connector = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "mqtt-connect-" + clientId);
+            t.setDaemon(true);
+            return t;
+        });
+        setManualAcks(true);
+    }
+
+    @Override
+    public void setCallback(MqttCallback callback) {
+        super.setCallback(callback);
+        if (!isConnected()) {
+            tryConnect();
+        }
+    }
+
+    @Override
+    public IMqttToken subscribe(String topicFilter, int qos) throws MqttException {
+        subscriptions.put(topicFilter, qos);
+        return isConnected() ? super.subscribe(topicFilter, qos) : null;
+    }
+
+    private synchronized void tryConnect() {
+        if (closed || isConnected()) {
+            return;
+        }
+        try {
+            connect(options);
+            LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
+                    options.getSessionExpiryInterval());
+            for (var s : subscriptions.entrySet()) {
+                super.subscribe(s.getKey(), s.getValue());
+            }
+        } catch (MqttException e) {
+            LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),
+                    e.getMessage(), retrySeconds);
+            connector.schedule(this::tryConnect, retrySeconds, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Disconnects (after the routes stopped, so acks of finished messages went out) and releases the client. */
+    public synchronized void shutdown() {
+        closed = true;
+        connector.shutdownNow();
+        try {
+            if (isConnected()) {
+                disconnect(5000);
+            }
+            close();
+        } catch (MqttException e) {
+            LOG.debug("MQTT client {} did not close cleanly: {}", getClientId(), e.getMessage());
+        }
+    }
+}

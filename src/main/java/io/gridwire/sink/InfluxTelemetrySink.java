@@ -1,0 +1,51 @@
+package io.gridwire.sink;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import com.influxdb.client.InfluxDBClient;
+import com.influxdb.client.WriteApiBlocking;
+import com.influxdb.client.domain.WritePrecision;
+
+import io.gridwire.telemetry.Reading;
+
+/**
+ * Writes a batch of readings to the InfluxDB v2 write API as line protocol, through the client's blocking API:
+ * camel-influxdb2 4.17 writes asynchronously and swallows failures, which would ack messages that never landed.
+ * A point is keyed by measurement, device_id tag and timestamp, so a redelivered reading overwrites itself.
+ */
+public class InfluxTelemetrySink {
+
+    private final WriteApiBlocking writeApi;
+    private final String bucket;
+    private final String org;
+    private final String measurement;
+
+    public InfluxTelemetrySink(InfluxDBClient client, String bucket, String org, String measurement) {
+        this.writeApi = client.getWriteApiBlocking();
+        this.bucket = bucket;
+        this.org = org;
+        this.measurement = escapeKey(measurement);
+    }
+
+    public void write(List<Reading> readings) {
+        List<String> lines = new ArrayList<>(readings.size());
+        for (Reading r : readings) {
+            lines.add(line(r));
+        }
+        writeApi.writeRecords(bucket, org, WritePrecision.NS, lines);
+    }
+
+    String line(Reading r) {
+        long nanos = TimeUnit.SECONDS.toNanos(r.timestamp().getEpochSecond()) + r.timestamp().getNano();
+        return measurement + ",device_id=" + escapeKey(r.deviceId())
+               + " power=" + r.power() + ",voltage=" + r.voltage() + ",current=" + r.current()
+               + ",energy=" + r.energy() + " " + nanos;
+    }
+
+    /** Line-protocol escaping for measurement names, tag keys and tag values. */
+    static String escapeKey(String s) {
+        return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ");
+    }
+}

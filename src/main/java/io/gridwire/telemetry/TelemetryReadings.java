@@ -1,0 +1,208 @@
+package io.gridwire.telemetry;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.JsonNodeType;
+
+/**
+ * Parses and validates seed 001 readings; every rejection names the problem, and becomes the dead letter's reason.
+ * Also renders a reading back in seed 001's data format (the Kafka record value).
+ */
+public class TelemetryReadings {
+
+    /** Device ids become Kafka keys, tags and primary keys: keep them to a safe, bounded alphabet. */
+    private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
+    /** Earliest and latest instants every sink can store (InfluxDB's nanosecond range ends in 2262). */
+    private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
+
+    private final ObjectMapper mapper;
+    private final int maxPayloadBytes;
+    private final Duration maxFutureSkew;
+
+    public TelemetryReadings(int maxPayloadBytes, Duration maxFutureSkew) {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(65536).build())
+                .build();
+        this.mapper = new ObjectMapper(factory);
+        this.maxPayloadBytes = maxPayloadBytes;
+        this.maxFutureSkew = maxFutureSkew;
+    }
+
+    /**
+     * Reads a seed 001 payload. The device id comes from the topic; a device_id in the payload must agree with it.
+     */
+    public Reading parse(byte[] payload, String topicDeviceId) throws InvalidMessageException {
+        if (payload == null || payload.length == 0) {
+            throw new InvalidMessageException("empty payload");
+        }
+        if (payload.length > maxPayloadBytes) {
+            throw new InvalidMessageException("payload of " + payload.length + " bytes exceeds the limit of "
+                                              + maxPayloadBytes + " bytes");
+        }
+        String text = utf8(payload);
+        JsonNode root;
+        try {
+            root = mapper.readTree(text);
+        } catch (JsonProcessingException e) {
+            throw new InvalidMessageException("malformed JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new InvalidMessageException("payload is not a JSON object");
+        }
+        String deviceId = deviceId(root, topicDeviceId);
+        Instant timestamp = timestamp(root);
+        double power = number(root, "power");
+        double voltage = number(root, "voltage");
+        double current = number(root, "current");
+        double energy = number(root, "energy");
+        if (energy < 0) {
+            throw new InvalidMessageException("field 'energy' is negative (" + energy + "); cumulative energy cannot be");
+        }
+        String status = optionalText(root, "status");
+        Boolean enabled = optionalBoolean(root, "enabled");
+        return new Reading(deviceId, timestamp, power, voltage, current, energy, status, enabled);
+    }
+
+    /** The reading in seed 001's data format. */
+    public String toJson(Reading r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("device_id", r.deviceId());
+        m.put("timestamp", r.timestamp().toString());
+        m.put("power", r.power());
+        m.put("voltage", r.voltage());
+        m.put("current", r.current());
+        m.put("energy", r.energy());
+        if (r.status() != null) {
+            m.put("status", r.status());
+        }
+        if (r.enabled() != null) {
+            m.put("enabled", r.enabled());
+        }
+        try {
+            return mapper.writeValueAsString(m);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static String utf8(byte[] payload) throws InvalidMessageException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(payload)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidMessageException("payload is not valid UTF-8");
+        }
+    }
+
+    private static String deviceId(JsonNode root, String topicDeviceId) throws InvalidMessageException {
+        JsonNode node = root.get("device_id");
+        String fromPayload = null;
+        if (node != null && !node.isNull()) {
+            if (!node.isTextual()) {
+                throw new InvalidMessageException("field 'device_id' must be a string, got " + describe(node));
+            }
+            fromPayload = node.asText();
+        }
+        String id = fromPayload != null ? fromPayload : topicDeviceId;
+        if (id == null || id.isEmpty()) {
+            throw new InvalidMessageException("missing device id: no 'device_id' field and none in the topic");
+        }
+        if (!DEVICE_ID.matcher(id).matches()) {
+            throw new InvalidMessageException("invalid device id '" + abbreviate(id)
+                                              + "': use 1-128 letters, digits, '.', '_', ':' or '-'");
+        }
+        if (fromPayload != null && topicDeviceId != null && !fromPayload.equals(topicDeviceId)) {
+            throw new InvalidMessageException("field 'device_id' (" + fromPayload + ") does not match the topic's device id ("
+                                              + abbreviate(topicDeviceId) + ")");
+        }
+        return id;
+    }
+
+    private Instant timestamp(JsonNode root) throws InvalidMessageException {
+        JsonNode node = root.get("timestamp");
+        if (node == null || node.isNull()) {
+            throw new InvalidMessageException("missing field 'timestamp'");
+        }
+        if (!node.isTextual()) {
+            throw new InvalidMessageException("field 'timestamp' must be an ISO-8601 string, got " + describe(node));
+        }
+        Instant ts;
+        try {
+            ts = java.time.OffsetDateTime.parse(node.asText()).toInstant();
+        } catch (DateTimeParseException e) {
+            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 date-time with offset: '"
+                                              + abbreviate(node.asText()) + "'");
+        }
+        if (ts.isBefore(EARLIEST)) {
+            throw new InvalidMessageException("field 'timestamp' " + ts + " is before 1970");
+        }
+        if (ts.isAfter(Instant.now().plus(maxFutureSkew))) {
+            throw new InvalidMessageException("field 'timestamp' " + ts + " is more than " + maxFutureSkew + " in the future");
+        }
+        return ts;
+    }
+
+    private static double number(JsonNode root, String field) throws InvalidMessageException {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            throw new InvalidMessageException("missing field '" + field + "'");
+        }
+        if (!node.isNumber()) {
+            throw new InvalidMessageException("field '" + field + "' must be a number, got " + describe(node));
+        }
+        double v = node.asDouble();
+        if (!Double.isFinite(v) || Math.abs(v) > 1e15) {
+            throw new InvalidMessageException("field '" + field + "' is out of range: " + node.asText());
+        }
+        return v;
+    }
+
+    private static String optionalText(JsonNode root, String field) throws InvalidMessageException {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isTextual() || node.asText().length() > 64) {
+            throw new InvalidMessageException("field '" + field + "' must be a string of at most 64 characters, got "
+                                              + describe(node));
+        }
+        return node.asText();
+    }
+
+    private static Boolean optionalBoolean(JsonNode root, String field) throws InvalidMessageException {
+        JsonNode node = root.get(field);
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.isBoolean()) {
+            throw new InvalidMessageException("field '" + field + "' must be true or false, got " + describe(node));
+        }
+        return node.asBoolean();
+    }
+
+    private static String describe(JsonNode node) {
+        JsonNodeType type = node.getNodeType();
+        String shown = node.isContainerNode() ? "" : " " + abbreviate(node.toString());
+        return type.name().toLowerCase() + shown;
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 64 ? s : s.substring(0, 61) + "...";
+    }
+}
