@@ -26,10 +26,9 @@ public class TopicHeaders {
                 break;
             }
             if ("+".equals(f[i])) {
-                if (i >= t.length || t[i].isEmpty()) {
-                    throw new InvalidMessageException("topic '" + topic + "' has no level for " + headerNames[next]);
-                }
-                exchange.getMessage().setHeader(headerNames[next++], t[i]);
+                // an empty level sets no header: the route's validation names what is missing
+                String value = i < t.length && !t[i].isEmpty() ? t[i] : null;
+                exchange.getMessage().setHeader(headerNames[next++], value);
             }
         }
     }

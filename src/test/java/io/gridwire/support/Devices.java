@@ -1,0 +1,62 @@
+package io.gridwire.support;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.Locale;
+import java.util.UUID;
+
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+
+/** A real MQTT device client (the device account of scripts/services.sh) publishing seed 001 payloads. */
+public final class Devices implements AutoCloseable {
+
+    private final MqttClient client;
+
+    public Devices() throws MqttException {
+        String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
+        String port = Sinks.env("MQTT_BROKER_PORT", "1883");
+        client = new MqttClient("tcp://" + host + ":" + port, "test-device-" + UUID.randomUUID(), new MemoryPersistence());
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setUserName(Sinks.env("MQTT_DEVICE_USERNAME", "device"));
+        o.setPassword(Sinks.env("MQTT_DEVICE_PASSWORD", "device-dev").getBytes(StandardCharsets.UTF_8));
+        o.setCleanStart(true);
+        o.setAutomaticReconnect(true);
+        client.connect(o);
+    }
+
+    /** A unique device id prefix for one test, so tests never see each other's data. */
+    public static String uniquePrefix(String test) {
+        return "t-" + test + "-" + UUID.randomUUID().toString().substring(0, 8) + "-";
+    }
+
+    public static String reading(String deviceId, Instant ts, double power, double voltage, double current, double energy) {
+        return String.format(Locale.ROOT, "{\"device_id\":\"%s\",\"timestamp\":\"%s\",\"power\":%s,\"voltage\":%s,"
+                                          + "\"current\":%s,\"energy\":%s,\"status\":\"online\",\"enabled\":true}",
+                deviceId, ts, power, voltage, current, energy);
+    }
+
+    public void publish(String topic, String payload) throws MqttException {
+        publish(topic, payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    public void publish(String topic, byte[] payload) throws MqttException {
+        MqttMessage m = new MqttMessage(payload);
+        m.setQos(1);
+        client.publish(topic, m);
+    }
+
+    public void publishReading(String deviceId, Instant ts, double power, double voltage, double current, double energy)
+            throws MqttException {
+        publish("energy/devices/" + deviceId + "/data", reading(deviceId, ts, power, voltage, current, energy));
+    }
+
+    @Override
+    public void close() throws MqttException {
+        client.disconnect();
+        client.close();
+    }
+}

@@ -1,0 +1,129 @@
+package io.gridwire.support;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
+
+/**
+ * gridwire as its own JVM, started from the test class path with the real configuration plus environment
+ * overrides, the way a user runs it: so a test can stop it (SIGTERM), kill it and start it again.
+ */
+public final class GridwireProcess implements AutoCloseable {
+
+    private final String name;
+    private final Map<String, String> env = new HashMap<>();
+    private final Path log;
+    private final int httpPort;
+    private Process process;
+    private int starts;
+
+    public GridwireProcess(String name, Map<String, String> overrides) {
+        this.name = name;
+        this.httpPort = freePort();
+        this.log = Path.of("target", "gridwire-" + name + ".log");
+        env.put("HTTP_PORT", String.valueOf(httpPort));
+        // each test class its own MQTT session, short-lived so abandoned sessions don't pile up on the broker
+        env.put("MQTT_CLIENTID", "gridwire-test-" + name);
+        env.put("MQTT_SESSIONEXPIRYSECONDS", "600");
+        env.put("SIMULATOR_ENABLED", "false");
+        env.putAll(overrides);
+    }
+
+    public int httpPort() {
+        return httpPort;
+    }
+
+    public Path log() {
+        return log;
+    }
+
+    /** Starts gridwire and waits until its MQTT subscription is in place. */
+    public GridwireProcess start() throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
+                "io.gridwire.GridwireApplication"));
+        pb.environment().putAll(env);
+        pb.redirectErrorStream(true);
+        long offset = starts == 0 || !Files.exists(log) ? 0 : Files.size(log);
+        pb.redirectOutput(starts++ == 0 ? ProcessBuilder.Redirect.to(log.toFile())
+                : ProcessBuilder.Redirect.appendTo(log.toFile()));
+        // the ingest route starts once its MQTT subscription is in place
+        process = pb.start();
+        Process p = process;
+        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+        await("gridwire " + name + " started (see " + log + ")").atMost(Duration.ofSeconds(90))
+                .pollInterval(Duration.ofMillis(200))
+                .until(() -> {
+                    if (!p.isAlive()) {
+                        throw new IllegalStateException("gridwire exited with " + p.exitValue() + ", see " + log);
+                    }
+                    return started(offset);
+                });
+        return this;
+    }
+
+    /** Whether the log, after offset, says the ingest route started. */
+    private boolean started(long offset) throws IOException {
+        String text = Files.readString(log);
+        return text.indexOf("Started energy-telemetry-ingest", (int) Math.min(offset, text.length())) >= 0;
+    }
+
+    /** SIGTERM, then waits for the graceful shutdown to finish; returns the exit code. */
+    public int stop() throws InterruptedException {
+        if (process == null) {
+            return 0;
+        }
+        process.destroy();
+        if (!process.waitFor(90, TimeUnit.SECONDS)) {
+            process.destroyForcibly().waitFor();
+        }
+        int code = process.exitValue();
+        process = null;
+        return code;
+    }
+
+    /** SIGKILL: no shutdown at all. */
+    public void kill() throws InterruptedException {
+        if (process != null) {
+            process.destroyForcibly().waitFor();
+            process = null;
+        }
+    }
+
+    public String get(String path) throws IOException, InterruptedException {
+        HttpResponse<String> r = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create("http://localhost:" + httpPort + path)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return r.statusCode() + " " + r.body();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        stop();
+    }
+
+    private static int freePort() {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static File repoRoot() {
+        return new File(System.getProperty("user.dir"));
+    }
+}

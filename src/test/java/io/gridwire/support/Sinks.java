@@ -1,0 +1,144 @@
+package io.gridwire.support;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+/** Reads what landed in the real sinks: PostgreSQL rows, InfluxDB-API points (QuestDB) and Kafka records. */
+public final class Sinks {
+
+    static final String DB_URL = env("DB_URL", "jdbc:postgresql://localhost:5432/gridwire");
+    static final String DB_USER = env("DB_USER", "gridwire");
+    static final String DB_PASSWORD = env("DB_PASSWORD", "gridwire");
+    static final String QUESTDB = env("QUESTDB_URL", "http://localhost:9000");
+    static final String KAFKA = env("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092");
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private Sinks() {
+    }
+
+    static String env(String name, String dflt) {
+        String v = System.getenv(name);
+        return v == null || v.isEmpty() ? dflt : v;
+    }
+
+    /** Rows of a query with bound parameters, each as column -> value. */
+    public static List<Map<String, Object>> rows(String sql, Object... params) {
+        try (Connection c = DriverManager.getConnection(DB_URL, DB_USER, DB_PASSWORD);
+             PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            List<Map<String, Object>> out = new ArrayList<>();
+            try (ResultSet rs = ps.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnLabel(i), rs.getObject(i));
+                    }
+                    out.add(row);
+                }
+            }
+            return out;
+        } catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static long count(String sql, Object... params) {
+        return ((Number) rows(sql, params).get(0).values().iterator().next()).longValue();
+    }
+
+    /** Points in the TSDB (QuestDB SQL over HTTP), each as column -> JSON value. */
+    public static List<Map<String, JsonNode>> points(String sql) {
+        try {
+            HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                    QUESTDB + "/exec?query=" + URLEncoder.encode(sql, StandardCharsets.UTF_8)))
+                    .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+            JsonNode root = JSON.readTree(r.body());
+            if (root.has("error")) {
+                throw new IllegalStateException("QuestDB: " + root.get("error").asText());
+            }
+            List<String> columns = new ArrayList<>();
+            root.get("columns").forEach(c -> columns.add(c.get("name").asText()));
+            List<Map<String, JsonNode>> out = new ArrayList<>();
+            for (JsonNode row : root.get("dataset")) {
+                Map<String, JsonNode> m = new LinkedHashMap<>();
+                for (int i = 0; i < columns.size(); i++) {
+                    m.put(columns.get(i), row.get(i));
+                }
+                out.add(m);
+            }
+            return out;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Reads a Kafka topic from the offsets it had when this reader was made. */
+    public static final class KafkaReader implements AutoCloseable {
+        private final KafkaConsumer<String, String> consumer;
+        private final List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+
+        public KafkaReader(String topic) {
+            Properties p = new Properties();
+            p.put("bootstrap.servers", KAFKA);
+            p.put("key.deserializer", StringDeserializer.class.getName());
+            p.put("value.deserializer", StringDeserializer.class.getName());
+            p.put("enable.auto.commit", "false");
+            consumer = new KafkaConsumer<>(p);
+            List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
+                    .map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList());
+            consumer.assign(parts);
+            consumer.seekToEnd(parts);
+            parts.forEach(consumer::position); // fix the start offsets now
+        }
+
+        /** Every record read so far (polls once more first) whose key starts with the prefix. */
+        public synchronized List<ConsumerRecord<String, String>> records(String keyPrefix) {
+            consumer.poll(Duration.ofMillis(500)).forEach(seen::add);
+            return seen.stream().filter(r -> r.key() != null && r.key().startsWith(keyPrefix)).toList();
+        }
+
+        public static Map<String, String> headers(ConsumerRecord<String, String> r) {
+            Map<String, String> m = new HashMap<>();
+            r.headers().forEach(h -> m.put(h.key(), new String(h.value(), StandardCharsets.UTF_8)));
+            return m;
+        }
+
+        @Override
+        public void close() {
+            consumer.close();
+        }
+    }
+}
