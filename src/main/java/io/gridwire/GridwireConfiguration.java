@@ -48,7 +48,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         TelemetryReadings readings = new TelemetryReadings(p.integer("mqtt.maxPayloadBytes"),
                 Duration.parse(p.get("telemetry.maxFutureSkew")));
         registry.bind("telemetryReadings", readings);
-        registry.bind("topicHeaders", new TopicHeaders());
+        registry.bind("energyTopicHeaders", new TopicHeaders(p.get("mqtt.topics.energyData"), "deviceId"));
 
         InfluxDBClient influx = influxClient(p);
         registry.bind("postgresTelemetrySink", new PostgresTelemetrySink(dataSource));

@@ -142,7 +142,9 @@ public class AckAfterCommitBatcher extends AsyncProcessorSupport {
         while (true) {
             Throwable failure = write(batch);
             if (failure == null) {
+                long start = System.nanoTime();
                 batch.forEach(p -> p.callback().done(false));
+                LOG.debug("{}: completed {} exchanges in {} ms", name, batch.size(), (System.nanoTime() - start) / 1_000_000);
                 if (attempt > 1) {
                     LOG.info("{}: sinks are back; committed {} waiting messages after {} attempts", name, batch.size(),
                             attempt);
@@ -183,7 +185,13 @@ public class AckAfterCommitBatcher extends AsyncProcessorSupport {
         for (Pending p : batch) {
             bodies.add(p.exchange().getMessage().getBody());
         }
+        long start = System.nanoTime();
         Exchange result = template.send(sinkUri, e -> e.getMessage().setBody(bodies));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: wrote batch of {} in {} ms ({} waiting){}", name, bodies.size(),
+                    (System.nanoTime() - start) / 1_000_000, queue.size(),
+                    result.getException() == null ? "" : ", failed: " + result.getException().getMessage());
+        }
         return result.getException();
     }
 }

@@ -1,5 +1,7 @@
 package io.gridwire.sink;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +18,8 @@ import io.gridwire.telemetry.Reading;
  * A point is keyed by measurement, device_id tag and timestamp, so a redelivered reading overwrites itself.
  */
 public class InfluxTelemetrySink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(InfluxTelemetrySink.class);
 
     private final WriteApiBlocking writeApi;
     private final String bucket;
@@ -34,7 +38,9 @@ public class InfluxTelemetrySink {
         for (Reading r : readings) {
             lines.add(line(r));
         }
+        long start = System.nanoTime();
         writeApi.writeRecords(bucket, org, WritePrecision.NS, lines);
+        LOG.debug("wrote {} points in {} ms", lines.size(), (System.nanoTime() - start) / 1_000_000);
     }
 
     String line(Reading r) {

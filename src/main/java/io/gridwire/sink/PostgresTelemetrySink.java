@@ -1,5 +1,7 @@
 package io.gridwire.sink;
 
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
@@ -19,6 +21,8 @@ import io.gridwire.telemetry.Reading;
  * device_current_state (never replacing a newer one).
  */
 public class PostgresTelemetrySink {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostgresTelemetrySink.class);
 
     private static final String INSERT_READING = """
             INSERT INTO device_readings (device_id, "timestamp", power, voltage, current, energy, status, enabled)
@@ -43,6 +47,7 @@ public class PostgresTelemetrySink {
     }
 
     public void write(List<Reading> readings) throws SQLException {
+        long start = System.nanoTime();
         Map<String, Reading> newest = new LinkedHashMap<>();
         for (Reading r : readings) {
             newest.merge(r.deviceId(), r, (a, b) -> b.timestamp().isAfter(a.timestamp()) ? b : a);
@@ -62,6 +67,7 @@ public class PostgresTelemetrySink {
                 }
                 state.executeBatch();
                 c.commit();
+                LOG.debug("committed {} readings in {} ms", readings.size(), (System.nanoTime() - start) / 1_000_000);
             } catch (SQLException | RuntimeException e) {
                 rollbackQuietly(c);
                 throw e;

@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.JsonFactory;
@@ -45,7 +48,7 @@ public class TelemetryReadings {
     /**
      * Reads a seed 001 payload. The device id comes from the topic; a device_id in the payload must agree with it.
      */
-    public Reading parse(byte[] payload, String topicDeviceId) throws InvalidMessageException {
+    public Reading parse(@Body byte[] payload, @Header("deviceId") String topicDeviceId) throws InvalidMessageException {
         if (payload == null || payload.length == 0) {
             throw new InvalidMessageException("empty payload");
         }

@@ -116,6 +116,7 @@ public final class Sinks {
             p.put("key.deserializer", StringDeserializer.class.getName());
             p.put("value.deserializer", StringDeserializer.class.getName());
             p.put("enable.auto.commit", "false");
+            p.put("max.poll.records", "5000");
             consumer = new KafkaConsumer<>(p);
             List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList());
@@ -126,7 +127,12 @@ public final class Sinks {
 
         /** Every record read so far (polls once more first) whose key starts with the prefix. */
         public synchronized List<ConsumerRecord<String, String>> records(String keyPrefix) {
-            consumer.poll(Duration.ofMillis(500)).forEach(seen::add);
+            // drain what is there now (one short poll after another), then filter
+            for (int got = -1; got != 0; ) {
+                var batch = consumer.poll(Duration.ofMillis(got < 0 ? 500 : 50));
+                got = batch.count();
+                batch.forEach(seen::add);
+            }
             return seen.stream().filter(r -> r.key() != null && r.key().startsWith(keyPrefix)).toList();
         }
 
