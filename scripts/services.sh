@@ -62,7 +62,7 @@ maven_libs() { # profile: resolves the service's jars from Maven Central once
 
 # ---------------------------------------------------------------- Mosquitto
 mosquitto_start() {
-  apt_install /usr/sbin/mosquitto=mosquitto /usr/bin/mosquitto_pub=mosquitto-clients
+  apt_install /usr/sbin/mosquitto=mosquitto /usr/bin/mosquitto_pub=mosquitto-clients /usr/bin/kcat=kcat
   local dir=$DATA/mosquitto pid=$DATA/mosquitto/mosquitto.pid
   if pid_alive "$pid"; then log "mosquitto already running on :$MQTT_BROKER_PORT"; return; fi
   mkdir -p "$dir/data"
