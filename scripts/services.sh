@@ -39,6 +39,9 @@ wait_for() { # name, seconds, command...
   die "$name did not become ready within ${secs}s (see $DATA/$name.log)"
 }
 pid_alive() { [[ -f $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
+port_free() { # name, port: refuse to start beside something else that holds the port
+  if port_open "$2"; then die "$1: port $2 is in use by another process (not started by this script from $DATA)"; fi
+}
 
 apt_install() { # installs the Debian packages whose commands are missing
   local missing=()
@@ -65,6 +68,7 @@ mosquitto_start() {
   apt_install /usr/sbin/mosquitto=mosquitto /usr/bin/mosquitto_pub=mosquitto-clients /usr/bin/kcat=kcat
   local dir=$DATA/mosquitto pid=$DATA/mosquitto/mosquitto.pid
   if pid_alive "$pid"; then log "mosquitto already running on :$MQTT_BROKER_PORT"; return; fi
+  port_free mosquitto "$MQTT_BROKER_PORT"
   mkdir -p "$dir/data"
   # Accounts from the environment, so gridwire and the devices agree with the broker.
   rm -f "$dir/mosquitto.passwd"
@@ -84,7 +88,7 @@ mosquitto_stop() { stop_pid mosquitto "$DATA/mosquitto/mosquitto.pid"; }
 mosquitto_status() { status_line mosquitto "$MQTT_BROKER_PORT"; }
 
 # ---------------------------------------------------------------- PostgreSQL
-pg_sql() { runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"; }
+pg_sql() { (cd / && runuser -u postgres -- psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qtAX "$@"); }
 postgresql_start() {
   apt_install /usr/bin/pg_ctlcluster=postgresql "/usr/lib/postgresql/$PG_VERSION/bin/postgres=postgresql-$PG_VERSION"
   if ! pg_lsclusters -h | awk '{print $1" "$2}' | grep -qx "$PG_VERSION $PG_CLUSTER"; then
@@ -109,6 +113,7 @@ postgresql_status() { status_line postgresql "$PG_PORT"; }
 kafka_start() {
   local dir=$DATA/kafka pid=$DATA/kafka/kafka.pid
   if pid_alive "$pid"; then log "kafka already running on :$KAFKA_PORT"; return; fi
+  port_free kafka "$KAFKA_PORT"
   maven_libs kafka
   mkdir -p "$dir"
   cat >"$dir/server.properties" <<PROPS
@@ -152,6 +157,7 @@ kafka_status() { status_line kafka "$KAFKA_PORT"; }
 questdb_start() {
   local dir=$DATA/questdb pid=$DATA/questdb/questdb.pid
   if pid_alive "$pid"; then log "questdb already running on :$QUESTDB_HTTP_PORT"; return; fi
+  port_free questdb "$QUESTDB_HTTP_PORT"
   maven_libs questdb
   mkdir -p "$dir/conf"
   cat >"$dir/conf/server.conf" <<PROPS
