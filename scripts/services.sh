@@ -79,7 +79,9 @@ mosquitto_start() {
     "$ROOT/mosquitto.acl" >"$dir/mosquitto.acl"
   sed -e "s/^listener 1883$/listener $MQTT_BROKER_PORT/" "$ROOT/mosquitto.conf" >"$dir/mosquitto.conf"
   if id mosquitto >/dev/null 2>&1; then chown -R mosquitto "$dir"; fi
-  (cd "$dir" && nohup mosquitto -c "$dir/mosquitto.conf" >>"$DATA/mosquitto.log" 2>&1 </dev/null & echo $! >"$pid")
+  # exec: the background process is mosquitto itself, so the pid file names the broker
+  (cd "$dir" && exec mosquitto -c "$dir/mosquitto.conf" >>"$DATA/mosquitto.log" 2>&1 </dev/null) &
+  echo $! >"$pid"
   wait_for mosquitto 20 port_open "$MQTT_BROKER_PORT"
   pid_alive "$pid" || die "mosquitto exited: is another broker on :$MQTT_BROKER_PORT? (see $DATA/mosquitto.log)"
   log "mosquitto ready on :$MQTT_BROKER_PORT (users $MQTT_USERNAME, $MQTT_DEVICE_USERNAME)"
