@@ -35,8 +35,9 @@ public final class GridwireProcess implements AutoCloseable {
         this.httpPort = freePort();
         this.log = Path.of("target", "gridwire-" + name + ".log");
         env.put("HTTP_PORT", String.valueOf(httpPort));
-        // each test class its own MQTT session, short-lived so abandoned sessions don't pile up on the broker
-        env.put("MQTT_CLIENTID", "gridwire-test-" + name);
+        // each run its own MQTT session (kept across stop/start of this process), short-lived so abandoned
+        // sessions don't pile up on the broker, nor queue other runs' traffic for this one
+        env.put("MQTT_CLIENTID", "gridwire-test-" + name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         env.put("MQTT_SESSIONEXPIRYSECONDS", "600");
         env.put("SIMULATOR_ENABLED", "false");
         env.putAll(overrides);
