@@ -21,6 +21,8 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -170,10 +172,11 @@ class EnergyTelemetryTest {
         assertEquals("energy/devices//data", dead.get(2).get("topic"));
     }
 
-    @Test
+    @ParameterizedTest(name = "{0} stopped mid-stream for 5 s")
+    @ValueSource(strings = {"postgresql", "questdb", "kafka"})
     @Order(4)
-    void postgresStoppedMidStreamEveryMessageLandsOnce() throws Exception {
-        String prefix = Devices.uniquePrefix("pgdown");
+    void sinkStoppedMidStreamEveryMessageLandsOnce(String service) throws Exception {
+        String prefix = Devices.uniquePrefix(service + "down");
         int perDevice = 200; // 8 s of readings at 50 per second: the 5 s outage falls inside the stream
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(3600);
         AtomicInteger sent = new AtomicInteger();
@@ -193,13 +196,15 @@ class EnergyTelemetryTest {
         publisher.start();
         await().atMost(LANDING).until(() -> Sinks.count(
                 "select count(*) from device_readings where device_id like ?", prefix + "%") > 20);
-        Services.stop("postgresql");
+        Services.stop(service);
         java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofSeconds(5).toNanos()); // the outage itself
-        Services.start("postgresql");
+        Services.start(service);
         publisher.join();
         assertEquals(2 * perDevice, sent.get());
 
-        assertEveryReadingOnceInEverySink(prefix, 2 * perDevice, Duration.ofSeconds(120));
+        // a Kafka outage can leave records written whose acks were lost: the retry then sends them again,
+        // which the stable message id makes detectable; every other sink holds each reading once
+        assertEveryReadingOnceInEverySink(prefix, 2 * perDevice, Duration.ofSeconds(120), !"kafka".equals(service));
         assertEquals(0, Sinks.count("select count(*) from dead_letters where topic like ?",
                 "energy/devices/" + prefix + "%"));
     }
@@ -217,7 +222,7 @@ class EnergyTelemetryTest {
         publishNumbered(prefix, 3, t0, 50, total);
         gridwire.start();
 
-        assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(90));
+        assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(90), true);
         assertEquals(total, kafka.records(prefix).stream().map(KafkaReader::headers)
                 .map(h -> h.get("gridwire_message_id")).distinct().count(), "every reading in Kafka");
     }
@@ -230,7 +235,8 @@ class EnergyTelemetryTest {
     }
 
     /** Waits until the readings of devices with this prefix are all in every sink, then checks none is there twice. */
-    private static void assertEveryReadingOnceInEverySink(String prefix, int expected, Duration within) {
+    private static void assertEveryReadingOnceInEverySink(String prefix, int expected, Duration within,
+                                                          boolean kafkaExactlyOnce) {
         await().atMost(within).until(() -> Sinks.count(
                 "select count(*) from device_readings where device_id like ?", prefix + "%") >= expected);
         await().atMost(LANDING).until(() -> kafka.records(prefix).size() >= expected);
@@ -238,7 +244,11 @@ class EnergyTelemetryTest {
                                                          + prefix + "%'").get(0).get("n").asLong() >= expected);
         assertEquals(expected, Sinks.count("select count(*) from device_readings where device_id like ?", prefix + "%"),
                 "each reading once in PostgreSQL");
-        assertEquals(expected, kafka.records(prefix).size(), "each reading once in Kafka");
+        assertEquals(expected, kafka.records(prefix).stream().map(KafkaReader::headers)
+                .map(h -> h.get("gridwire_message_id")).distinct().count(), "every reading in Kafka");
+        if (kafkaExactlyOnce) {
+            assertEquals(expected, kafka.records(prefix).size(), "each reading once in Kafka");
+        }
         assertEquals(expected, Sinks.points("select count() n from energy_readings where device_id like '" + prefix + "%'")
                 .get(0).get("n").asLong(), "each reading once in the TSDB");
     }
