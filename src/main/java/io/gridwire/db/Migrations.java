@@ -15,7 +15,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.Collections;
-import java.util.List;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -117,10 +116,5 @@ public final class Migrations {
             }
         }
         return files;
-    }
-
-    /** Versions present on the classpath, for logs and tests. */
-    public static List<Integer> versions() throws IOException {
-        return List.copyOf(list().keySet());
     }
 }

@@ -61,11 +61,6 @@ public class AckAfterCommitBatcher extends AsyncProcessorSupport {
         this.camelContext = camelContext;
     }
 
-    /** Messages received and not yet committed by every sink (not yet acked to the broker). */
-    public int awaitingCommit() {
-        return queue.size();
-    }
-
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         if (!running) {
