@@ -24,7 +24,15 @@ import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -117,12 +125,29 @@ public final class Sinks {
             p.put("value.deserializer", StringDeserializer.class.getName());
             p.put("enable.auto.commit", "false");
             p.put("max.poll.records", "5000");
+            ensureTopic(topic);
             consumer = new KafkaConsumer<>(p);
             List<TopicPartition> parts = consumer.partitionsFor(topic, Duration.ofSeconds(30)).stream()
                     .map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList());
             consumer.assign(parts);
             consumer.seekToEnd(parts);
             parts.forEach(consumer::position); // fix the start offsets now
+        }
+
+        /** On a fresh broker the topic appears only with gridwire's first record: create it, as auto-create would. */
+        private static void ensureTopic(String topic) {
+            try (Admin admin = Admin.create(Map.of("bootstrap.servers", KAFKA))) {
+                if (!admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(topic)) {
+                    admin.createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
+                            .all().get(30, TimeUnit.SECONDS);
+                }
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw new IllegalStateException(e);
+                }
+            } catch (InterruptedException | TimeoutException e) {
+                throw new IllegalStateException(e);
+            }
         }
 
         /** Every record read so far (polls once more first) whose key starts with the prefix. */
