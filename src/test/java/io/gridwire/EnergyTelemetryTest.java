@@ -5,7 +5,6 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicInteger;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -177,34 +176,18 @@ class EnergyTelemetryTest {
     @Order(4)
     void sinkStoppedMidStreamEveryMessageLandsOnce(String service) throws Exception {
         String prefix = Devices.uniquePrefix(service + "down");
-        int perDevice = 200; // 8 s of readings at 50 per second: the 5 s outage falls inside the stream
-        Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(3600);
-        AtomicInteger sent = new AtomicInteger();
-        Thread publisher = new Thread(() -> {
-            try {
-                for (int i = 0; i < perDevice; i++) {
-                    for (int d = 0; d < 2; d++) {
-                        devices.publishReading(prefix + d, t0.plusSeconds(i), 1 + i, 230, 1, i);
-                        sent.incrementAndGet();
-                    }
-                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(40).toNanos());
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        publisher.start();
+        int total = 400; // 8 s of readings at 50 per second over 2 devices: the 5 s outage falls inside the stream
+        Thread publisher = streamReadings(prefix, 2, total);
         await().atMost(LANDING).until(() -> Sinks.count(
                 "select count(*) from device_readings where device_id like ?", prefix + "%") > 20);
         Services.stop(service);
         java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofSeconds(5).toNanos()); // the outage itself
         Services.start(service);
         publisher.join();
-        assertEquals(2 * perDevice, sent.get());
 
         // a Kafka outage can leave records written whose acks were lost: the retry then sends them again,
         // which the stable message id makes detectable; every other sink holds each reading once
-        assertEveryReadingOnceInEverySink(prefix, 2 * perDevice, Duration.ofSeconds(120), !"kafka".equals(service));
+        assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(120), !"kafka".equals(service));
         assertEquals(0, Sinks.count("select count(*) from dead_letters where topic like ?",
                 "energy/devices/" + prefix + "%"));
     }
@@ -214,18 +197,7 @@ class EnergyTelemetryTest {
     void gridwireStoppedWhileMessagesKeepArrivingThenStartedEveryMessageLandsOnce() throws Exception {
         String prefix = Devices.uniquePrefix("restart");
         int total = 600; // 12 s of readings at 50 per second, spanning the stop, the pause and the start
-        Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(3600);
-        Thread publisher = new Thread(() -> {
-            try {
-                for (int i = 0; i < total; i++) {
-                    publishNumbered(prefix, 3, t0, i, i + 1);
-                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        });
-        publisher.start();
+        Thread publisher = streamReadings(prefix, 3, total);
         await().atMost(LANDING).until(() -> Sinks.count(
                 "select count(*) from device_readings where device_id like ?", prefix + "%") > 50);
         int exit = gridwire.stop();
@@ -238,6 +210,23 @@ class EnergyTelemetryTest {
         assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(90), true);
         assertEquals(0, Sinks.count("select count(*) from dead_letters where topic like ?",
                 "energy/devices/" + prefix + "%"), "a shutdown is not the messages' fault: no dead letters");
+    }
+
+    /** Starts a thread publishing numbered readings at 50 per second, round-robin over the devices. */
+    private static Thread streamReadings(String prefix, int deviceCount, int total) {
+        Thread publisher = new Thread(() -> {
+            try {
+                Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(3600);
+                for (int i = 0; i < total; i++) {
+                    publishNumbered(prefix, deviceCount, t0, i, i + 1);
+                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, "test-publisher-" + prefix);
+        publisher.start();
+        return publisher;
     }
 
     /** Publishes readings from..to-1 round-robin over the devices; reading i is at t0 + i s with power and energy i. */
