@@ -30,13 +30,13 @@ class BrokerDownAtStartTest {
     @Test
     void startsWithoutBrokerAndConsumesWhenItComesUp() throws Exception {
         Services.stop("mosquitto");
-        gridwire = new GridwireProcess("broker-down", Map.of()).start();
+        gridwire = new GridwireProcess("broker-down", Map.of()).start("Started energy-telemetry-ingest");
         await().atMost(Duration.ofSeconds(30)).until(() -> gridwire.log().toFile().exists()
                 && java.nio.file.Files.readString(gridwire.log()).contains("cannot connect"));
 
         Services.start("mosquitto");
         await().atMost(Duration.ofSeconds(60)).until(() -> java.nio.file.Files.readString(gridwire.log())
-                .contains(" connected to tcp://"));
+                .contains(GridwireProcess.SUBSCRIBED));
         String device = Devices.uniquePrefix("brokerup") + "meter";
         try (Devices devices = new Devices()) {
             devices.publishReading(device, Instant.now().truncatedTo(ChronoUnit.MILLIS), 4.2, 230, 18.3, 1.0);

@@ -7,6 +7,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -55,10 +56,35 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
     }
 
+    /**
+     * Subscribes without waiting for the SUBACK: after a reconnect the broker first replays the session's queued
+     * messages, and the SUBACK only follows them, so a blocking subscribe would hold the route's start-up (and the
+     * routes after it) until the whole backlog went through. A refused subscription is logged.
+     */
     @Override
     public IMqttToken subscribe(String topicFilter, int qos) throws MqttException {
         subscriptions.put(topicFilter, qos);
-        return isConnected() ? super.subscribe(topicFilter, qos) : null;
+        return isConnected() ? subscribeAsync(topicFilter, qos) : null;
+    }
+
+    private IMqttToken subscribeAsync(String topicFilter, int qos) throws MqttException {
+        return aClient.subscribe(topicFilter, qos, null, new MqttActionListener() {
+            @Override
+            public void onSuccess(IMqttToken token) {
+                int[] codes = token.getReasonCodes();
+                if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
+                    LOG.error("MQTT client {}: broker refused the subscription to {} (reason code 0x{})", getClientId(),
+                            topicFilter, Integer.toHexString(codes[0]));
+                } else {
+                    LOG.info("MQTT client {} subscribed to {} (QoS {})", getClientId(), topicFilter, qos);
+                }
+            }
+
+            @Override
+            public void onFailure(IMqttToken token, Throwable e) {
+                LOG.error("MQTT client {}: subscription to {} failed: {}", getClientId(), topicFilter, e.getMessage());
+            }
+        });
     }
 
     private synchronized void tryConnect() {
@@ -70,7 +96,7 @@ public class DeferredConnectMqttClient extends MqttClient {
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
             for (var s : subscriptions.entrySet()) {
-                super.subscribe(s.getKey(), s.getValue());
+                subscribeAsync(s.getKey(), s.getValue());
             }
         } catch (MqttException e) {
             LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),

@@ -53,6 +53,11 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** Starts gridwire and waits until its MQTT subscription is in place. */
     public GridwireProcess start() throws IOException {
+        return start(SUBSCRIBED);
+    }
+
+    /** Starts gridwire and waits until its log (of this start) shows the line. */
+    public GridwireProcess start(String readyLine) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "io.gridwire.GridwireApplication"));
@@ -61,7 +66,7 @@ public final class GridwireProcess implements AutoCloseable {
         long offset = starts == 0 || !Files.exists(log) ? 0 : Files.size(log);
         pb.redirectOutput(starts++ == 0 ? ProcessBuilder.Redirect.to(log.toFile())
                 : ProcessBuilder.Redirect.appendTo(log.toFile()));
-        // the ingest route starts once its MQTT subscription is in place
+        // ready once the broker confirmed the ingest subscription (the route starts before that)
         process = pb.start();
         Process p = process;
         Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
@@ -71,16 +76,18 @@ public final class GridwireProcess implements AutoCloseable {
                     if (!p.isAlive()) {
                         throw new IllegalStateException("gridwire exited with " + p.exitValue() + ", see " + log);
                     }
-                    return started(offset);
+                    return logged(readyLine, offset);
                 });
         return this;
     }
 
-    /** Whether the log, after offset, says the ingest route started. */
-    private boolean started(long offset) throws IOException {
+    private boolean logged(String line, long offset) throws IOException {
         String text = Files.readString(log);
-        return text.indexOf("Started energy-telemetry-ingest", (int) Math.min(offset, text.length())) >= 0;
+        return text.indexOf(line, (int) Math.min(offset, text.length())) >= 0;
     }
+
+    /** The log line DeferredConnectMqttClient writes when the SUBACK arrived. */
+    public static final String SUBSCRIBED = " subscribed to energy/devices/+/data (QoS 1)";
 
     /** SIGTERM, then waits for the graceful shutdown to finish; returns the exit code. */
     public int stop() throws InterruptedException {
