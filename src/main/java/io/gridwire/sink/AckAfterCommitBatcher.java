@@ -137,9 +137,7 @@ public class AckAfterCommitBatcher extends AsyncProcessorSupport {
         while (true) {
             Throwable failure = write(batch);
             if (failure == null) {
-                long start = System.nanoTime();
                 batch.forEach(p -> p.callback().done(false));
-                LOG.debug("{}: completed {} exchanges in {} ms", name, batch.size(), (System.nanoTime() - start) / 1_000_000);
                 if (attempt > 1) {
                     LOG.info("{}: sinks are back; the waiting batch of {} committed at attempt {}", name, batch.size(),
                             attempt);

@@ -29,7 +29,7 @@ public class TelemetryReadings {
 
     /** Device ids become Kafka keys, tags and primary keys: keep them to a safe, bounded alphabet. */
     private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-    /** Earliest and latest instants every sink can store (InfluxDB's nanosecond range ends in 2262). */
+    /** Earliest instant every sink stores (InfluxDB's nanosecond epoch); the latest is bounded by maxFutureSkew. */
     private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
 
     private final ObjectMapper mapper;
