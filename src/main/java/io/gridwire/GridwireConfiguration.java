@@ -12,7 +12,19 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.gridwire.db.Migrations;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import io.gridwire.mqtt.TopicHeaders;
+import io.gridwire.api.ApiAuth;
+import io.gridwire.api.ApiErrors;
+import io.gridwire.api.MockDeviceApi;
+import io.gridwire.api.RegistryApi;
+import io.gridwire.events.DeviceEventSync;
+import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.registry.DeviceEventOutbox;
+import io.gridwire.registry.DeviceRegistry;
+import io.gridwire.simulator.DeviceTypes;
+import io.gridwire.simulator.MockDeviceCommands;
+import io.gridwire.simulator.MockDeviceStore;
 import io.gridwire.simulator.MockDevices;
+import io.gridwire.simulator.MqttPublisher;
 import io.gridwire.sink.AckAfterCommitBatcher;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.InfluxTelemetrySink;
@@ -64,16 +76,51 @@ public class GridwireConfiguration implements CamelConfiguration {
         batcher.setCamelContext(context);
         registry.bind("energyTelemetryBatcher", batcher);
 
-        DeferredConnectMqttClient mqtt = mqttClient(p, p.get("mqtt.clientId"));
+        String clientId = p.get("mqtt.clientId");
+        DeferredConnectMqttClient mqtt = mqttClient(p, clientId);
         registry.bind("energyMqttClient", mqtt);
+        DeferredConnectMqttClient commandsMqtt = mqttClient(p, clientId + "-commands");
+        registry.bind("commandsMqttClient", commandsMqtt);
+        DeferredConnectMqttClient eventsMqtt = mqttClient(p, clientId + "-events");
+        registry.bind("eventsMqttClient", eventsMqtt);
+        registry.bind("commandTopicHeaders", new TopicHeaders(p.get("mqtt.topics.energyCommands"), "deviceId"));
+        registry.bind("eventTopicHeaders", new TopicHeaders(p.get("mqtt.topics.deviceEvents"), "realDeviceId eventType"));
 
-        registry.bind("mockDevices", new MockDevices(p.integer("simulator.seed"), p.get("simulator.topic")));
+        // Seed 001 mock devices: state in memory, definitions and energy in PostgreSQL, messages over their own connection.
+        MqttPublisher simulatorMqtt = new MqttPublisher(brokerUri(p), clientId + "-simulator", p.get("mqtt.device.username"),
+                p.get("mqtt.device.password"), p.integer("simulator.qos"), p.integer("simulator.maxInflight"));
+        registry.bind("mockDevicePublisher", simulatorMqtt);
+        MockDevices mockDevices = new MockDevices(new MockDeviceStore(dataSource), simulatorMqtt, new MockDevices.Settings(
+                p.integer("simulator.seed"), p.get("simulator.topic"), p.get("simulator.statusTopic"),
+                p.integer("simulator.interval"), p.decimal("simulator.failureRate"), p.integer("simulator.failureDurationMs"),
+                Boolean.parseBoolean(p.get("simulator.enabled"))), System::currentTimeMillis);
+        LOG.info("Loaded {} mock devices from PostgreSQL", mockDevices.load());
+        registry.bind("mockDevices", mockDevices);
+        JsonPayloads payloads = new JsonPayloads(p.integer("mqtt.maxPayloadBytes"));
+        registry.bind("mockDeviceCommands", new MockDeviceCommands(mockDevices, payloads));
+        registry.bind("mockDeviceApi", new MockDeviceApi(mockDevices, simulatorMqtt::connected));
+
+        // Seed 000: registry of real devices, its events (outbox), and the listener mirroring them as mock devices.
+        DeviceEventOutbox outbox = new DeviceEventOutbox(dataSource, brokerUri(p), clientId + "-events-out",
+                p.get("mqtt.username"), p.get("mqtt.password"));
+        registry.bind("deviceEventOutbox", outbox);
+        registry.bind("registryApi", new RegistryApi(new DeviceRegistry(dataSource, p.get("events.topic"), p.get("events.source")),
+                outbox));
+        registry.bind("deviceEventSync", new DeviceEventSync(dataSource, mockDevices, payloads, new DeviceTypes.Base(
+                p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage"))));
+
+        registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
+        registry.bind("apiErrors", new ApiErrors());
 
         // Stopped after the routes (services stop in reverse order): batches flush, acks go out, then disconnect.
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
                 mqtt.shutdown();
+                commandsMqtt.shutdown();
+                eventsMqtt.shutdown();
+                simulatorMqtt.close();
+                outbox.close();
                 influx.close();
                 if (dataSource instanceof HikariDataSource h) {
                     h.close();
@@ -81,7 +128,9 @@ public class GridwireConfiguration implements CamelConfiguration {
             }
         });
         context.addService(batcher);
-        context.getManagementStrategy().addEventNotifier(new StartupBanner(p));
+        simulatorMqtt.start();
+        context.getManagementStrategy().addEventNotifier(new StartupBanner(p, mockDevices));
+        context.getManagementStrategy().addEventNotifier(new RouteStartFailures());
     }
 
     private static DataSource dataSource(Props p) {
@@ -123,8 +172,11 @@ public class GridwireConfiguration implements CamelConfiguration {
         o.setKeepAliveInterval(p.integer("mqtt.keepAliveSeconds"));
         o.setAutomaticReconnect(true);
         o.setAutomaticReconnectDelay(1, 30);
-        String uri = "tcp://" + p.get("mqtt.broker.host") + ":" + p.get("mqtt.broker.port");
-        return new DeferredConnectMqttClient(uri, clientId, o, p.integer("mqtt.connectRetrySeconds"));
+        return new DeferredConnectMqttClient(brokerUri(p), clientId, o, p.integer("mqtt.connectRetrySeconds"));
+    }
+
+    private static String brokerUri(Props p) {
+        return "tcp://" + p.get("mqtt.broker.host") + ":" + p.get("mqtt.broker.port");
     }
 
     /** Resolved configuration values (application.properties, overridden by environment variables). */
@@ -138,6 +190,15 @@ public class GridwireConfiguration implements CamelConfiguration {
         String get(String key) {
             return context.getPropertiesComponent().resolveProperty(key)
                     .orElseThrow(() -> new IllegalArgumentException("missing configuration property " + key));
+        }
+
+        double decimal(String key) {
+            String v = get(key);
+            try {
+                return Double.parseDouble(v.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("configuration property " + key + " must be a number, got '" + v + "'");
+            }
         }
 
         int integer(String key) {
@@ -155,8 +216,11 @@ public class GridwireConfiguration implements CamelConfiguration {
         private final Props p;
         private final java.util.concurrent.atomic.AtomicBoolean logged = new java.util.concurrent.atomic.AtomicBoolean();
 
-        StartupBanner(Props p) {
+        private final MockDevices mockDevices;
+
+        StartupBanner(Props p, MockDevices mockDevices) {
             this.p = p;
+            this.mockDevices = mockDevices;
         }
 
         @Override
@@ -174,16 +238,35 @@ public class GridwireConfiguration implements CamelConfiguration {
                     gridwire started
                       HTTP        {}  (health {}/observe/health)
                       MQTT        tcp://{}:{}  subscribed to {} as {}
-                      PostgreSQL  {}  (tables device_readings, device_current_state, dead_letters)
+                      PostgreSQL  {}  (migrations in db/migration applied)
                       InfluxDB v2 {}  (org {}, bucket {}, measurement {})
                       Kafka       {}  (topic {})
-                      Simulator   {} ({} mock devices, a reading each every {} ms)""",
-                    http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"), p.get("mqtt.topics.energyData"),
-                    p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
+                      Simulator   {} ({} mock devices, a reading each every {} ms; API {}/api/v1/devices)
+                      Registry    {}/api/v1/registry/devices (events on {})
+                      OpenAPI     {}/api/v1/openapi.json""",
+                    http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"),
+                    String.join(", ", p.get("mqtt.topics.energyData"), p.get("mqtt.topics.energyCommands"),
+                            p.get("mqtt.topics.deviceEvents")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
                     p.get("influx.bucket"), p.get("influx.measurement.energy"), p.get("kafka.bootstrap.servers"),
                     p.get("kafka.topics.energyReadings"),
-                    Boolean.parseBoolean(p.get("simulator.enabled")) ? "on" : "off", MockDevices.DEFAULTS.size(),
-                    p.get("simulator.interval"));
+                    mockDevices.running() ? "running" : "stopped", mockDevices.size(), p.get("simulator.interval"), http,
+                    http, p.get("mqtt.topics.deviceEvents"), http);
+        }
+    }
+
+    /** Says why a supervised route could not start (the route controller retries it, but logs no reason). */
+    static final class RouteStartFailures extends org.apache.camel.support.SimpleEventNotifierSupport {
+        @Override
+        public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
+            return event instanceof org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent;
+        }
+
+        @Override
+        public void notify(org.apache.camel.spi.CamelEvent event) {
+            var e = (org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent) event;
+            Throwable cause = e.getCause();
+            LOG.warn("Route {} could not start (attempt {}{}): {}", e.getRoute().getRouteId(), e.getAttempt(),
+                    e.isExhausted() ? ", no more attempts" : ", will retry", cause == null ? "unknown reason" : cause.getMessage());
         }
     }
 }

@@ -1,9 +1,5 @@
 package io.gridwire.telemetry;
 
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
@@ -14,9 +10,9 @@ import java.util.regex.Pattern;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 
+import io.gridwire.mqtt.JsonPayloads;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
@@ -32,16 +28,12 @@ public class TelemetryReadings {
     /** Earliest instant every sink stores (InfluxDB's nanosecond epoch); the latest is bounded by maxFutureSkew. */
     private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
 
-    private final ObjectMapper mapper;
-    private final int maxPayloadBytes;
+    private final JsonPayloads payloads;
+    private final ObjectMapper mapper = new ObjectMapper();
     private final Duration maxFutureSkew;
 
     public TelemetryReadings(int maxPayloadBytes, Duration maxFutureSkew) {
-        JsonFactory factory = JsonFactory.builder()
-                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(65536).build())
-                .build();
-        this.mapper = new ObjectMapper(factory);
-        this.maxPayloadBytes = maxPayloadBytes;
+        this.payloads = new JsonPayloads(maxPayloadBytes);
         this.maxFutureSkew = maxFutureSkew;
     }
 
@@ -49,23 +41,7 @@ public class TelemetryReadings {
      * Reads a seed 001 payload. The device id comes from the topic; a device_id in the payload must agree with it.
      */
     public Reading parse(@Body byte[] payload, @Header("deviceId") String topicDeviceId) throws InvalidMessageException {
-        if (payload == null || payload.length == 0) {
-            throw new InvalidMessageException("empty payload");
-        }
-        if (payload.length > maxPayloadBytes) {
-            throw new InvalidMessageException("payload of " + payload.length + " bytes exceeds the limit of "
-                                              + maxPayloadBytes + " bytes");
-        }
-        String text = utf8(payload);
-        JsonNode root;
-        try {
-            root = mapper.readTree(text);
-        } catch (JsonProcessingException e) {
-            throw new InvalidMessageException("malformed JSON: " + e.getOriginalMessage());
-        }
-        if (root == null || !root.isObject()) {
-            throw new InvalidMessageException("payload is not a JSON object");
-        }
+        JsonNode root = payloads.tree(payload);
         String deviceId = deviceId(root, topicDeviceId);
         Instant timestamp = timestamp(root);
         double power = number(root, "power");
@@ -99,17 +75,6 @@ public class TelemetryReadings {
             return mapper.writeValueAsString(m);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static String utf8(byte[] payload) throws InvalidMessageException {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(payload)).toString();
-        } catch (CharacterCodingException e) {
-            throw new InvalidMessageException("payload is not valid UTF-8");
         }
     }
 

@@ -1,0 +1,66 @@
+package io.gridwire.api;
+
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.camel.Exchange;
+import org.apache.camel.Message;
+
+/** JSON in and out of REST exchanges. */
+public final class Http {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Largest request body accepted. */
+    private static final int MAX_BODY = 64 * 1024;
+
+    private Http() {
+    }
+
+    /** The request body as a JSON object; 400 if it is missing, too large or not an object. */
+    public static Map<String, Object> body(Exchange exchange) {
+        String text = exchange.getMessage().getBody(String.class);
+        if (text == null || text.isBlank()) {
+            throw ApiException.badRequest("request body must be a JSON object");
+        }
+        if (text.length() > MAX_BODY) {
+            throw new ApiException(413, "request body larger than " + MAX_BODY + " bytes");
+        }
+        try {
+            Map<String, Object> m = JSON.readValue(text, new TypeReference<Map<String, Object>>() {
+            });
+            if (m == null) {
+                throw ApiException.badRequest("request body must be a JSON object");
+            }
+            return m;
+        } catch (JsonProcessingException e) {
+            throw ApiException.badRequest("request body is not a JSON object: " + e.getOriginalMessage());
+        }
+    }
+
+    /** A path parameter (Rest DSL puts it in a header). */
+    public static String path(Exchange exchange, String name) {
+        return exchange.getMessage().getHeader(name, String.class);
+    }
+
+    /**
+     * Answers with a status and a JSON body (null: no body). Request headers are dropped first so that none of
+     * them (Authorization in particular) is echoed back as a response header.
+     */
+    public static void respond(Exchange exchange, int status, Object body) {
+        Message m = exchange.getMessage();
+        m.removeHeaders("*");
+        m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
+        if (body == null) {
+            m.setBody(null);
+            return;
+        }
+        m.setHeader(Exchange.CONTENT_TYPE, "application/json");
+        try {
+            m.setBody(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write response as JSON", e);
+        }
+    }
+}

@@ -1,0 +1,180 @@
+package io.gridwire.events;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import io.gridwire.api.JsonFields;
+import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.simulator.DeviceTypes;
+import io.gridwire.simulator.MockDevice;
+import io.gridwire.simulator.MockDevices;
+import io.gridwire.telemetry.InvalidMessageException;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seed 000's listener: a device event (energy/events/devices/{id}/{event_type}) creates, updates or removes the
+ * mock device mock-real-{id}. The newest event applied per device is recorded (device_event_sync, with a
+ * tombstone after a delete) in the same transaction as the mock device, so an event that arrives twice or
+ * late changes nothing, and an update before its create creates the device.
+ */
+public class DeviceEventSync {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DeviceEventSync.class);
+    public static final List<String> EVENT_TYPES = List.of("device.created", "device.updated", "device.deleted");
+
+    private final DataSource dataSource;
+    private final MockDevices devices;
+    private final JsonPayloads payloads;
+    private final DeviceTypes.Base unknownTypeBase;
+
+    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
+        this.dataSource = dataSource;
+        this.devices = devices;
+        this.payloads = payloads;
+        this.unknownTypeBase = unknownTypeBase;
+    }
+
+    /** Applies one event; returns what it did (applied, or ignored as stale). */
+    @SuppressWarnings("unchecked")
+    public String apply(@Body byte[] payload, @Header("realDeviceId") String topicDeviceId,
+                        @Header("eventType") String topicEventType) throws InvalidMessageException, SQLException {
+        Map<String, Object> event = payloads.object(payload);
+        String eventType = text(event, "event_type");
+        if (!EVENT_TYPES.contains(eventType)) {
+            throw new InvalidMessageException("unknown event_type '" + JsonFields.printable(eventType) + "'; expected one of "
+                                              + String.join(", ", EVENT_TYPES));
+        }
+        if (!eventType.equals(topicEventType)) {
+            throw new InvalidMessageException("event_type '" + eventType + "' does not match the topic's '"
+                                              + JsonFields.printable(String.valueOf(topicEventType)) + "'");
+        }
+        String deviceId = text(event, "device_id");
+        if (!JsonFields.ID.matcher(deviceId).matches()) {
+            throw new InvalidMessageException("field 'device_id' must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        if (!deviceId.equals(topicDeviceId)) {
+            throw new InvalidMessageException("device_id '" + deviceId + "' does not match the topic's '"
+                                              + JsonFields.printable(String.valueOf(topicDeviceId)) + "'");
+        }
+        Instant at;
+        try {
+            at = Instant.parse(text(event, "timestamp"));
+        } catch (DateTimeParseException e) {
+            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant");
+        }
+        boolean delete = eventType.equals("device.deleted");
+        Object rawData = event.get("device_data");
+        if (!delete && !(rawData instanceof Map)) {
+            throw new InvalidMessageException("field 'device_data' must be an object for " + eventType);
+        }
+        Map<String, Object> data = rawData instanceof Map ? (Map<String, Object>) rawData : Map.of();
+
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try {
+                if (!newest(c, deviceId, eventType, at, delete)) {
+                    c.rollback();
+                    LOG.info("Ignored {} for real device {}: an event as new or newer was already applied", eventType, deviceId);
+                    return "ignored";
+                }
+                if (delete) {
+                    devices.deleteMirror(c, deviceId);
+                    c.commit();
+                    if (devices.uninstallMirror(deviceId)) {
+                        LOG.info("Removed mock device {} for real device: {}", MockDevices.mirrorId(deviceId), deviceId);
+                    } else {
+                        LOG.info("No mock device {} to remove for real device: {}", MockDevices.mirrorId(deviceId), deviceId);
+                    }
+                    return "deleted";
+                }
+                MockDevice def = mirror(c, deviceId, data);
+                c.commit();
+                if (devices.installMirror(def)) {
+                    LOG.info("Created mock device {} for real device: {}", def.id(), deviceId);
+                    return "created";
+                }
+                LOG.info("Updated mock device {} for real device: {}", def.id(), deviceId);
+                return "updated";
+            } catch (SQLException | RuntimeException | InvalidMessageException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+    }
+
+    /** Records the event as the newest for the device; false if one as new or newer was applied before. */
+    private static boolean newest(Connection c, String deviceId, String type, Instant at, boolean deleted) throws SQLException {
+        try (PreparedStatement st = c.prepareStatement(
+                "INSERT INTO device_event_sync (real_device_id, last_event_type, last_event_at, deleted) VALUES (?,?,?,?) "
+                + "ON CONFLICT (real_device_id) DO UPDATE SET last_event_type = excluded.last_event_type, "
+                + "last_event_at = excluded.last_event_at, deleted = excluded.deleted, updated_at = now() "
+                + "WHERE device_event_sync.last_event_at < excluded.last_event_at")) {
+            st.setString(1, deviceId);
+            st.setString(2, type);
+            st.setTimestamp(3, Timestamp.from(at));
+            st.setBoolean(4, deleted);
+            return st.executeUpdate() == 1;
+        }
+    }
+
+    private MockDevice mirror(Connection c, String deviceId, Map<String, Object> data) throws SQLException, InvalidMessageException {
+        String name = optionalText(data, "name", 200);
+        String type = DeviceTypes.normalise(optionalText(data, "type", 32));
+        String location = optionalText(data, "location", 200);
+        DeviceTypes.Base base = type == null ? null : DeviceTypes.TABLE.get(type);
+        if (base == null) {
+            LOG.warn("Real device {} has {} type; its mock device gets the default {} kW / {} V", deviceId,
+                    type == null ? "no" : "unknown '" + JsonFields.printable(type) + "'", unknownTypeBase.powerKw(),
+                    unknownTypeBase.voltage());
+            base = unknownTypeBase;
+        }
+        Double power = optionalNumber(data, "base_power", 0);
+        Double voltage = optionalNumber(data, "base_voltage", 1);
+        return devices.writeMirror(c, deviceId, name == null ? "Mock of " + deviceId : name, type == null ? "unknown" : type,
+                location, power != null ? power : base.powerKw(), voltage != null ? voltage : base.voltage());
+    }
+
+    private static String text(Map<String, Object> m, String field) throws InvalidMessageException {
+        Object v = m.get(field);
+        if (!(v instanceof String s) || s.isBlank()) {
+            throw new InvalidMessageException("field '" + field + "' is " + (v == null ? "missing" : "not a non-empty string"));
+        }
+        return s;
+    }
+
+    private static String optionalText(Map<String, Object> m, String field, int max) throws InvalidMessageException {
+        Object v = m.get(field);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof String s)) {
+            throw new InvalidMessageException("field 'device_data." + field + "' must be a string");
+        }
+        if (s.length() > max) {
+            throw new InvalidMessageException("field 'device_data." + field + "' is longer than " + max + " characters");
+        }
+        return s.isBlank() ? null : s.strip();
+    }
+
+    private static Double optionalNumber(Map<String, Object> m, String field, double min) throws InvalidMessageException {
+        Object v = m.get(field);
+        if (v == null) {
+            return null;
+        }
+        if (!(v instanceof Number n) || !Double.isFinite(n.doubleValue()) || n.doubleValue() < min || n.doubleValue() > 100_000) {
+            throw new InvalidMessageException("field 'device_data." + field + "' must be a number from " + min + " to 100000");
+        }
+        return n.doubleValue();
+    }
+}

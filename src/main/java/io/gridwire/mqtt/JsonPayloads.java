@@ -1,0 +1,69 @@
+package io.gridwire.mqtt;
+
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.telemetry.InvalidMessageException;
+
+/**
+ * Reads an MQTT payload as one JSON object, defensively: the size limit is checked before anything is parsed,
+ * the bytes must be UTF-8, nesting and string lengths are bounded. Every refusal names the problem (it becomes
+ * the dead letter's reason).
+ */
+public class JsonPayloads {
+
+    private final ObjectMapper mapper;
+    private final int maxPayloadBytes;
+
+    public JsonPayloads(int maxPayloadBytes) {
+        JsonFactory factory = JsonFactory.builder()
+                .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(32).maxStringLength(65536).build())
+                .build();
+        this.mapper = new ObjectMapper(factory);
+        this.maxPayloadBytes = maxPayloadBytes;
+    }
+
+    public JsonNode tree(byte[] payload) throws InvalidMessageException {
+        if (payload == null || payload.length == 0) {
+            throw new InvalidMessageException("empty payload");
+        }
+        if (payload.length > maxPayloadBytes) {
+            throw new InvalidMessageException("payload of " + payload.length + " bytes exceeds the limit of "
+                                              + maxPayloadBytes + " bytes");
+        }
+        JsonNode root;
+        try {
+            root = mapper.readTree(utf8(payload));
+        } catch (JsonProcessingException e) {
+            throw new InvalidMessageException("malformed JSON: " + e.getOriginalMessage());
+        }
+        if (root == null || !root.isObject()) {
+            throw new InvalidMessageException("payload is not a JSON object");
+        }
+        return root;
+    }
+
+    @SuppressWarnings("unchecked")
+    public Map<String, Object> object(byte[] payload) throws InvalidMessageException {
+        return mapper.convertValue(tree(payload), Map.class);
+    }
+
+    private static String utf8(byte[] payload) throws InvalidMessageException {
+        try {
+            return StandardCharsets.UTF_8.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(payload)).toString();
+        } catch (CharacterCodingException e) {
+            throw new InvalidMessageException("payload is not valid UTF-8");
+        }
+    }
+}
