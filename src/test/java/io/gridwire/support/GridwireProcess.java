@@ -51,13 +51,13 @@ public final class GridwireProcess implements AutoCloseable {
         return log;
     }
 
-    /** Starts gridwire and waits until its MQTT subscription is in place. */
+    /** Starts gridwire and waits until its MQTT subscription is in place and every route (REST too) started. */
     public GridwireProcess start() throws IOException {
-        return start(SUBSCRIBED);
+        return start(SUBSCRIBED, ROUTES_STARTED);
     }
 
-    /** Starts gridwire and waits until its log (of this start) shows the line. */
-    public GridwireProcess start(String readyLine) throws IOException {
+    /** Starts gridwire and waits until its log (of this start) shows every one of the lines. */
+    public GridwireProcess start(String... readyLines) throws IOException {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "io.gridwire.GridwireApplication"));
@@ -76,7 +76,12 @@ public final class GridwireProcess implements AutoCloseable {
                     if (!p.isAlive()) {
                         throw new IllegalStateException("gridwire exited with " + p.exitValue() + ", see " + log);
                     }
-                    return logged(readyLine, offset);
+                    for (String line : readyLines) {
+                        if (!logged(line, offset)) {
+                            return false;
+                        }
+                    }
+                    return true;
                 });
         return this;
     }
@@ -88,6 +93,9 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** The log line DeferredConnectMqttClient writes when the SUBACK arrived. */
     public static final String SUBSCRIBED = " subscribed to energy/devices/+/data (QoS 1)";
+
+    /** The route controller's summary after the first round of route starts. */
+    public static final String ROUTES_STARTED = "Routes startup (total:";
 
     /** SIGTERM, then waits for the graceful shutdown to finish; returns the exit code. */
     public int stop() throws InterruptedException {
