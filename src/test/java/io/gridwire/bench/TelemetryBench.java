@@ -104,7 +104,7 @@ public final class TelemetryBench {
         }
     }
 
-    private static double rawBrokerRate(String mqttload, int n, int m) throws IOException, InterruptedException {
+    static double rawBrokerRate(String mqttload, int n, int m) throws IOException, InterruptedException {
         String host = env("MQTT_BROKER_HOST", "localhost");
         String port = env("MQTT_BROKER_PORT", "1883");
         ProcessBuilder sub = new ProcessBuilder(mqttload, "sub", host, port, "energy/bench-raw/+/data", String.valueOf(n), "1", "120");
@@ -167,7 +167,7 @@ public final class TelemetryBench {
         return sorted[Math.min(sorted.length - 1, (int) Math.ceil(p / 100.0 * sorted.length) - 1)];
     }
 
-    private static String env(String name, String dflt) {
+    static String env(String name, String dflt) {
         String v = System.getenv(name);
         return v == null || v.isEmpty() ? dflt : v;
     }

@@ -47,6 +47,11 @@ public final class GridwireProcess implements AutoCloseable {
         return httpPort;
     }
 
+    /** The running JVM's process id. */
+    public long pid() {
+        return process.pid();
+    }
+
     public Path log() {
         return log;
     }
