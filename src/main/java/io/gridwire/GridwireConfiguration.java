@@ -30,6 +30,7 @@ import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.InfluxTelemetrySink;
 import io.gridwire.sink.KafkaRecords;
 import io.gridwire.sink.PostgresTelemetrySink;
+import io.gridwire.sink.UntilAvailable;
 import io.gridwire.telemetry.TelemetryReadings;
 import okhttp3.OkHttpClient;
 import org.apache.camel.CamelConfiguration;
@@ -97,7 +98,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         LOG.info("Loaded {} mock devices from PostgreSQL", mockDevices.load());
         registry.bind("mockDevices", mockDevices);
         JsonPayloads payloads = new JsonPayloads(p.integer("mqtt.maxPayloadBytes"));
-        registry.bind("mockDeviceCommands", new MockDeviceCommands(mockDevices, payloads));
+        UntilAvailable untilDbAvailable = new UntilAvailable(retryMs, maxRetryMs);
+        registry.bind("mockDeviceCommands", new MockDeviceCommands(mockDevices, payloads, untilDbAvailable));
         registry.bind("mockDeviceApi", new MockDeviceApi(mockDevices, simulatorMqtt::connected));
 
         // Seed 000: registry of real devices, its events (outbox), and the listener mirroring them as mock devices.
@@ -107,7 +109,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("registryApi", new RegistryApi(new DeviceRegistry(dataSource, p.get("events.topic"), p.get("events.source")),
                 outbox));
         registry.bind("deviceEventSync", new DeviceEventSync(dataSource, mockDevices, payloads, new DeviceTypes.Base(
-                p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage"))));
+                p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage")), untilDbAvailable));
 
         registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
         registry.bind("apiErrors", new ApiErrors());

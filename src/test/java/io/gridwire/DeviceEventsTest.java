@@ -12,6 +12,7 @@ import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.Listener;
+import io.gridwire.support.Services;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,8 +36,7 @@ class DeviceEventsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("device-events", Map.of("SIMULATOR_ENABLED", "true", "SIMULATOR_INTERVAL", "500",
-                "SIMULATOR_FAILURERATE", "0")).start();
+        gridwire = GridwireProcess.simulating("device-events", 500, Map.of()).start();
         api = new Api(gridwire.httpPort());
     }
 
@@ -45,8 +45,7 @@ class DeviceEventsTest {
         if (gridwire != null) {
             gridwire.stop();
         }
-        Sinks.rows("DELETE FROM mock_devices WHERE name LIKE 't-%' OR id LIKE 'mock-real-t-%' RETURNING id");
-        Sinks.rows("DELETE FROM devices WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestDevices();
     }
 
     private static JsonNode mock(String realId) {
@@ -179,6 +178,25 @@ class DeviceEventsTest {
         assertTrue(all.contains("unknown event_type 'device.exploded'"), all);
         assertTrue(all.contains("malformed JSON"), all);
         assertTrue(all.contains("does not match the topic"), all);
+    }
+
+    @Test
+    void anEventArrivingWhilePostgresqlIsDownWaitsAndIsApplied() throws Exception {
+        String id = "t-" + UUID.randomUUID();
+        String data = "{\"name\":\"" + NAME + "-pgdown\",\"type\":\"meter\"}";
+        try (Devices mqtt = new Devices()) {
+            Services.stop("postgresql");
+            try {
+                mqtt.publish("energy/events/devices/" + id + "/device.created", event("device.created", id, Instant.now(), data));
+                Thread.sleep(3000); // the listener is retrying meanwhile
+            } finally {
+                Services.start("postgresql");
+            }
+            await().atMost(Duration.ofSeconds(60)).until(() -> mock(id) != null);
+        }
+        assertEquals(5.0, mock(id).get("base_power").asDouble());
+        assertEquals(0, Sinks.count("SELECT count(*) FROM dead_letters WHERE payload_text LIKE ?", "%" + id + "%"),
+                "a valid event is not dead-lettered because the database was down");
     }
 
     /** Reads gridwire's log. */

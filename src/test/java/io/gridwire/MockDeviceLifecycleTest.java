@@ -23,7 +23,7 @@ class MockDeviceLifecycleTest {
 
     @AfterAll
     static void cleanUp() {
-        Sinks.rows("DELETE FROM mock_devices WHERE id LIKE 't-%' RETURNING id");
+        Sinks.removeTestDevices();
     }
 
     private static double maxEnergy(String id) {
@@ -38,8 +38,7 @@ class MockDeviceLifecycleTest {
     @Test
     void devicesAndTheirEnergySurviveRestartsAndKills() throws Exception {
         String id = PREFIX + "persist";
-        try (GridwireProcess gridwire = new GridwireProcess("mock-lifecycle", Map.of("SIMULATOR_ENABLED", "true",
-                "SIMULATOR_INTERVAL", "500", "SIMULATOR_FAILURERATE", "0"))) {
+        try (GridwireProcess gridwire = GridwireProcess.simulating("mock-lifecycle", 500, Map.of())) {
             gridwire.start();
             Api api = new Api(gridwire.httpPort());
             assertEquals(201, api.post("/api/v1/devices", "{\"id\":\"" + id + "\",\"name\":\"Persisted\",\"type\":\"industrial\","
@@ -81,8 +80,8 @@ class MockDeviceLifecycleTest {
     @Test
     void simulatedFailuresHappenAndRecover() throws Exception {
         String id = PREFIX + "flaky";
-        try (GridwireProcess gridwire = new GridwireProcess("mock-failures", Map.of("SIMULATOR_ENABLED", "true",
-                "SIMULATOR_INTERVAL", "200", "SIMULATOR_FAILURERATE", "0.2", "SIMULATOR_FAILUREDURATIONMS", "600"));
+        try (GridwireProcess gridwire = GridwireProcess.simulating("mock-failures", 200,
+                Map.of("SIMULATOR_FAILURERATE", "0.2", "SIMULATOR_FAILUREDURATIONMS", "600"));
              Listener status = new Listener("energy/devices/" + id + "/status", 1)) {
             gridwire.start();
             Api api = new Api(gridwire.httpPort());

@@ -39,8 +39,7 @@ class MockDevicesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("mock-devices", Map.of("SIMULATOR_ENABLED", "true", "SIMULATOR_INTERVAL", "500",
-                "SIMULATOR_FAILURERATE", "0")).start();
+        gridwire = GridwireProcess.simulating("mock-devices", 500, Map.of()).start();
         api = new Api(gridwire.httpPort());
     }
 
@@ -49,8 +48,7 @@ class MockDevicesTest {
         if (gridwire != null) {
             gridwire.stop();
         }
-        // test devices must not keep publishing in later runs
-        Sinks.rows("DELETE FROM mock_devices WHERE id LIKE 't-%' RETURNING id");
+        Sinks.removeTestDevices();
     }
 
     private static String create(String suffix, String type, double power) {

@@ -3,6 +3,7 @@ package io.gridwire.api;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.gridwire.sink.SinkFailures;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -19,6 +20,11 @@ public class ApiErrors {
         if (e instanceof ApiException a) {
             status = a.status();
             message = a.getMessage();
+        } else if (SinkFailures.isTransient(e)) {
+            status = 503;
+            message = "a service gridwire needs is unavailable (" + SinkFailures.describe(e) + "); try again";
+            LOG.warn("REST call {} {}: {}", exchange.getMessage().getHeader(Exchange.HTTP_METHOD),
+                    exchange.getMessage().getHeader(Exchange.HTTP_PATH), message);
         } else {
             status = 500;
             message = "internal error; see the gridwire log";

@@ -11,13 +11,16 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import io.gridwire.db.Transactions;
 import io.gridwire.api.JsonFields;
 import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.simulator.DeviceTypes;
 import io.gridwire.simulator.MockDevice;
 import io.gridwire.simulator.MockDevices;
 import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.Body;
+import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +40,11 @@ public class DeviceEventSync {
     private final MockDevices devices;
     private final JsonPayloads payloads;
     private final DeviceTypes.Base unknownTypeBase;
+    private final UntilAvailable retry;
 
-    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
+    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase,
+                           UntilAvailable retry) {
+        this.retry = retry;
         this.dataSource = dataSource;
         this.devices = devices;
         this.payloads = payloads;
@@ -48,7 +54,7 @@ public class DeviceEventSync {
     /** Applies one event; returns what it did (applied, or ignored as stale). */
     @SuppressWarnings("unchecked")
     public String apply(@Body byte[] payload, @Header("realDeviceId") String topicDeviceId,
-                        @Header("eventType") String topicEventType) throws InvalidMessageException, SQLException {
+                        @Header("eventType") String topicEventType, Exchange exchange) throws Exception {
         Map<String, Object> event = payloads.object(payload);
         String eventType = text(event, "event_type");
         if (!EVENT_TYPES.contains(eventType)) {
@@ -79,7 +85,13 @@ public class DeviceEventSync {
             throw new InvalidMessageException("field 'device_data' must be an object for " + eventType);
         }
         Map<String, Object> data = rawData instanceof Map ? (Map<String, Object>) rawData : Map.of();
+        // PostgreSQL down: wait for it (the event stays unacked) rather than dead-letter a valid event
+        return retry.run(exchange.getContext(), "Device event " + eventType + " for " + deviceId,
+                () -> applyInTransaction(deviceId, eventType, at, delete, data));
+    }
 
+    private String applyInTransaction(String deviceId, String eventType, Instant at, boolean delete, Map<String, Object> data)
+            throws SQLException, InvalidMessageException {
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
@@ -107,7 +119,7 @@ public class DeviceEventSync {
                 LOG.info("Updated mock device {} for real device: {}", def.id(), deviceId);
                 return "updated";
             } catch (SQLException | RuntimeException | InvalidMessageException e) {
-                c.rollback();
+                Transactions.rollback(c, e);
                 throw e;
             }
         }

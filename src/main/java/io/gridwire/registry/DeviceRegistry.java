@@ -16,6 +16,7 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.db.Transactions;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.JsonFields;
 
@@ -95,7 +96,7 @@ public class DeviceRegistry {
                     return device;
                 }
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                Transactions.rollback(c, e);
                 throw e;
             }
         }
@@ -138,7 +139,7 @@ public class DeviceRegistry {
                     return device;
                 }
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                Transactions.rollback(c, e);
                 throw e;
             }
         }
@@ -160,7 +161,7 @@ public class DeviceRegistry {
                     c.commit();
                 }
             } catch (SQLException | RuntimeException e) {
-                c.rollback();
+                Transactions.rollback(c, e);
                 throw e;
             }
         }

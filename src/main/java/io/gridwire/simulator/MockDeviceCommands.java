@@ -5,7 +5,9 @@ import java.util.Map;
 import io.gridwire.api.ApiException;
 import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.Body;
+import org.apache.camel.Exchange;
 import org.apache.camel.Header;
 
 /** Commands for mock devices arriving on energy/devices/{id}/commands; any refusal becomes the dead letter's reason. */
@@ -13,19 +15,22 @@ public class MockDeviceCommands {
 
     private final MockDevices devices;
     private final JsonPayloads payloads;
+    private final UntilAvailable retry;
 
-    public MockDeviceCommands(MockDevices devices, JsonPayloads payloads) {
+    public MockDeviceCommands(MockDevices devices, JsonPayloads payloads, UntilAvailable retry) {
+        this.retry = retry;
         this.devices = devices;
         this.payloads = payloads;
     }
 
-    public Map<String, Object> apply(@Body byte[] payload, @Header("deviceId") String deviceId) throws Exception {
+    public Map<String, Object> apply(@Body byte[] payload, @Header("deviceId") String deviceId, Exchange exchange) throws Exception {
         if (deviceId == null) {
             throw new InvalidMessageException("topic has no device id");
         }
         Map<String, Object> command = payloads.object(payload);
         try {
-            return devices.command(deviceId, command);
+            // PostgreSQL down: wait for it (the command stays unacked) rather than dead-letter a valid command
+            return retry.run(exchange.getContext(), "Command for mock device " + deviceId, () -> devices.command(deviceId, command));
         } catch (ApiException e) {
             throw new InvalidMessageException(e.getMessage());
         }

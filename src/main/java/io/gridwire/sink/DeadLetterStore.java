@@ -26,13 +26,11 @@ public class DeadLetterStore {
     private static final int MAX_REASON = 2000;
 
     private final DataSource dataSource;
-    private final long initialRetryMs;
-    private final long maxRetryMs;
+    private final UntilAvailable retry;
 
     public DeadLetterStore(DataSource dataSource, long initialRetryMs, long maxRetryMs) {
         this.dataSource = dataSource;
-        this.initialRetryMs = initialRetryMs;
-        this.maxRetryMs = maxRetryMs;
+        this.retry = new UntilAvailable(initialRetryMs, maxRetryMs);
     }
 
     public void store(Exchange exchange) throws Exception {
@@ -47,24 +45,13 @@ public class DeadLetterStore {
         if (reason.length() > MAX_REASON) {
             reason = reason.substring(0, MAX_REASON);
         }
-        long delay = initialRetryMs;
-        while (true) {
-            try {
-                insert(routeId, topic, payload, reason, cause == null ? null : cause.getClass().getName());
-                LOG.warn("Dead letter from route {} (topic {}): {}", routeId, topic, reason);
-                return;
-            } catch (SQLException e) {
-                if (!SinkFailures.isTransient(e)) {
-                    throw e;
-                }
-                if (exchange.getContext().isStopping()) {
-                    throw new RedeliverLaterException("dead letter not stored, gridwire is stopping: " + e.getMessage());
-                }
-                LOG.warn("Dead-letter store unavailable, retry in {} ms: {}", delay, SinkFailures.describe(e));
-                Thread.sleep(delay);
-                delay = Math.min(delay * 2, maxRetryMs);
-            }
-        }
+        String finalRouteId = routeId;
+        String finalReason = reason;
+        retry.run(exchange.getContext(), "Dead-letter store", () -> {
+            insert(finalRouteId, topic, payload, finalReason, cause == null ? null : cause.getClass().getName());
+            return null;
+        });
+        LOG.warn("Dead letter from route {} (topic {}): {}", routeId, topic, reason);
     }
 
     private void insert(String routeId, String topic, byte[] payload, String reason, String type) throws SQLException {

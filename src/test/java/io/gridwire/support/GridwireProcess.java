@@ -47,6 +47,14 @@ public final class GridwireProcess implements AutoCloseable {
         return httpPort;
     }
 
+    /** gridwire with the mock device simulation running (a round every intervalMs, no random failures) plus extras. */
+    public static GridwireProcess simulating(String name, int intervalMs, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of("SIMULATOR_ENABLED", "true",
+                "SIMULATOR_INTERVAL", String.valueOf(intervalMs), "SIMULATOR_FAILURERATE", "0"));
+        env.putAll(extra);
+        return new GridwireProcess(name, env);
+    }
+
     /** The running JVM's process id. */
     public long pid() {
         return process.pid();

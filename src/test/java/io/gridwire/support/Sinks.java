@@ -80,6 +80,12 @@ public final class Sinks {
         }
     }
 
+    /** Removes the mock and registry devices tests created (ids or names starting with t-), so later runs don't simulate them. */
+    public static void removeTestDevices() {
+        rows("DELETE FROM mock_devices WHERE id LIKE 't-%' OR name LIKE 't-%' OR id LIKE 'mock-real-t-%' RETURNING id");
+        rows("DELETE FROM devices WHERE name LIKE 't-%' RETURNING id");
+    }
+
     public static long count(String sql, Object... params) {
         return ((Number) rows(sql, params).get(0).values().iterator().next()).longValue();
     }
