@@ -13,6 +13,9 @@ import io.gridwire.db.Migrations;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import io.gridwire.mqtt.TopicHeaders;
 import io.gridwire.api.ApiAuth;
+import io.gridwire.autocore.AutocoreMaintenance;
+import io.gridwire.autocore.AutocoreMonitor;
+import io.gridwire.autocore.AutocoreTopic;
 import io.gridwire.api.ApiErrors;
 import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
@@ -28,6 +31,7 @@ import io.gridwire.simulator.MqttPublisher;
 import io.gridwire.sink.AckAfterCommitBatcher;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.InfluxTelemetrySink;
+import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.KafkaRecords;
 import io.gridwire.sink.PostgresTelemetrySink;
 import io.gridwire.sink.UntilAvailable;
@@ -70,7 +74,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("kafkaRecords", new KafkaRecords(context, readings));
         long retryMs = p.integer("telemetry.retry.initialDelayMs");
         long maxRetryMs = p.integer("telemetry.retry.maxDelayMs");
-        registry.bind("deadLetterStore", new DeadLetterStore(dataSource, retryMs, maxRetryMs));
+        DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs);
+        registry.bind("deadLetterStore", deadLetters);
 
         AckAfterCommitBatcher batcher = new AckAfterCommitBatcher("energy-telemetry", "direct:energy-telemetry-sinks",
                 p.integer("telemetry.batch.size"), p.integer("telemetry.batch.maxDelayMs"), retryMs, maxRetryMs);
@@ -111,6 +116,24 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("deviceEventSync", new DeviceEventSync(dataSource, mockDevices, payloads, new DeviceTypes.Base(
                 p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage")), untilDbAvailable));
 
+        // Seed 002 AutoCore monitor.
+        DeferredConnectMqttClient autocoreMqtt = mqttClient(p, clientId + "-autocore");
+        registry.bind("autocoreMqttClient", autocoreMqtt);
+        registry.bind("autocoreTopic", new AutocoreTopic(p.get("autocore.prefix")));
+        String unknownDevices = p.get("autocore.unknownDevices");
+        if (!unknownDevices.equals("auto-register") && !unknownDevices.equals("dead-letter")) {
+            throw new IllegalArgumentException("autocore.unknownDevices must be auto-register or dead-letter, got " + unknownDevices);
+        }
+        registry.bind("autocoreMonitor", new AutocoreMonitor(dataSource, payloads, untilDbAvailable, influx.getWriteApiBlocking(),
+                new KafkaSender(context), new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
+                        p.integer("autocore.averages.window"), p.decimal("autocore.anomaly.zScore"),
+                        p.integer("autocore.anomaly.minSamples"), p.get("influx.measurement.autocore"), p.get("influx.bucket"),
+                        p.get("influx.org"), p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts")),
+                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest")));
+        registry.bind("autocoreMaintenance", new AutocoreMaintenance(dataSource, p.integer("autocore.retention.days"),
+                p.integer("autocore.retention.batchSize"), p.integer("autocore.offline.afterSeconds"),
+                p.integer("autocore.averages.window")));
+
         registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
         registry.bind("apiErrors", new ApiErrors());
 
@@ -121,6 +144,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 mqtt.shutdown();
                 commandsMqtt.shutdown();
                 eventsMqtt.shutdown();
+                autocoreMqtt.shutdown();
                 simulatorMqtt.close();
                 outbox.close();
                 influx.close();
@@ -248,7 +272,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                       OpenAPI     {}/api/v1/openapi.json""",
                     http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"),
                     String.join(", ", p.get("mqtt.topics.energyData"), p.get("mqtt.topics.energyCommands"),
-                            p.get("mqtt.topics.deviceEvents")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
+                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
                     p.get("influx.bucket"), p.get("influx.measurement.energy"), p.get("kafka.bootstrap.servers"),
                     p.get("kafka.topics.energyReadings"),
                     mockDevices.running() ? "running" : "stopped", mockDevices.size(), p.get("simulator.interval"), http,

@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * from a persistent session right after connect are dropped by Paho and stay unacked. This client connects
  * only once the consumer has set its callback, with manual acks on, and keeps retrying in the background while
  * the broker is unreachable (subscriptions asked for meanwhile are made once connected), so a broker that is
- * down at start-up neither loses messages nor stops gridwire from starting.
+ * down at start-up neither loses messages nor stops gridwire from starting. An endpoint topic that is a
+ * comma-separated list of filters subscribes to each of them.
  */
 public class DeferredConnectMqttClient extends MqttClient {
 
@@ -63,8 +64,19 @@ public class DeferredConnectMqttClient extends MqttClient {
      */
     @Override
     public IMqttToken subscribe(String topicFilter, int qos) throws MqttException {
-        subscriptions.put(topicFilter, qos);
-        return isConnected() ? subscribeAsync(topicFilter, qos) : null;
+        // the consumer's endpoint has one topic; a comma-separated list subscribes to each filter (one callback for all)
+        IMqttToken last = null;
+        for (String filter : topicFilter.split(",")) {
+            String f = filter.strip();
+            if (f.isEmpty()) {
+                continue;
+            }
+            subscriptions.put(f, qos);
+            if (isConnected()) {
+                last = subscribeAsync(f, qos);
+            }
+        }
+        return last;
     }
 
     private IMqttToken subscribeAsync(String topicFilter, int qos) throws MqttException {

@@ -27,6 +27,7 @@ public class DeadLetterStore {
 
     private final DataSource dataSource;
     private final UntilAvailable retry;
+    private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> counts = new java.util.concurrent.ConcurrentHashMap<>();
 
     public DeadLetterStore(DataSource dataSource, long initialRetryMs, long maxRetryMs) {
         this.dataSource = dataSource;
@@ -51,7 +52,14 @@ public class DeadLetterStore {
             insert(finalRouteId, topic, payload, finalReason, cause == null ? null : cause.getClass().getName());
             return null;
         });
+        counts.computeIfAbsent(routeId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
         LOG.warn("Dead letter from route {} (topic {}): {}", routeId, topic, reason);
+    }
+
+    /** Dead letters stored from a route since start-up. */
+    public long count(String routeId) {
+        var c = counts.get(routeId);
+        return c == null ? 0 : c.get();
     }
 
     private void insert(String routeId, String topic, byte[] payload, String reason, String type) throws SQLException {

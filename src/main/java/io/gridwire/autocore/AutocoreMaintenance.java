@@ -1,0 +1,194 @@
+package io.gridwire.autocore;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import io.gridwire.api.ApiException;
+import io.gridwire.api.Http;
+import io.gridwire.api.JsonFields;
+import org.apache.camel.Exchange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seed 002's background work and queries: retention of old rows (in bounded batches), marking silent devices
+ * offline, moving averages per device and field, and the REST calls over the AutoCore tables.
+ */
+public class AutocoreMaintenance {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AutocoreMaintenance.class);
+    /** Tables with history, and their time column; retention deletes their old rows. */
+    private static final String[][] HISTORY = {{"autocore.telemetry", "ts"}, {"autocore.relay_state_history", "ts"},
+                                               {"autocore.connectivity_history", "ts"}, {"autocore.display_interactions", "ts"},
+                                               {"autocore.system_messages", "ts"}, {"autocore.alerts", "ts"},
+                                               {"autocore.notifications", "ts"}};
+
+    private final DataSource dataSource;
+    private final int retentionDays;
+    private final int retentionBatch;
+    private final int offlineAfterSeconds;
+    private final int averagesWindow;
+
+    public AutocoreMaintenance(DataSource dataSource, int retentionDays, int retentionBatch, int offlineAfterSeconds,
+                               int averagesWindow) {
+        this.dataSource = dataSource;
+        this.retentionDays = retentionDays;
+        this.retentionBatch = retentionBatch;
+        this.offlineAfterSeconds = offlineAfterSeconds;
+        this.averagesWindow = averagesWindow;
+    }
+
+    /** Deletes rows older than the retention, batch by batch (short transactions, no long locks); returns the count. */
+    public long retention() throws SQLException {
+        Timestamp cutoff = Timestamp.from(Instant.now().minusSeconds(retentionDays * 86_400L));
+        long total = 0;
+        try (Connection c = dataSource.getConnection()) {
+            for (String[] t : HISTORY) {
+                // table and column names are constants above; the values are bound
+                String sql = "DELETE FROM " + t[0] + " WHERE ctid IN (SELECT ctid FROM " + t[0] + " WHERE " + t[1]
+                             + " < ? LIMIT ?)";
+                try (PreparedStatement st = c.prepareStatement(sql)) {
+                    int n;
+                    do {
+                        st.setTimestamp(1, cutoff);
+                        st.setInt(2, retentionBatch);
+                        n = st.executeUpdate();
+                        total += n;
+                    } while (n == retentionBatch);
+                }
+            }
+        }
+        if (total > 0) {
+            LOG.info("AutoCore retention: deleted {} rows older than {} days", total, retentionDays);
+        }
+        return total;
+    }
+
+    /** Marks devices offline that sent nothing for offlineAfterSeconds; returns how many. */
+    public int markSilentDevicesOffline() throws SQLException {
+        List<String> marked = new ArrayList<>();
+        try (Connection c = dataSource.getConnection()) {
+            c.setAutoCommit(false);
+            try (PreparedStatement st = c.prepareStatement(
+                    "UPDATE autocore.devices SET is_online = false WHERE is_online AND last_seen < ? RETURNING device_id, "
+                    + "ip_address, last_seen")) {
+                st.setTimestamp(1, Timestamp.from(Instant.now().minusSeconds(offlineAfterSeconds)));
+                try (ResultSet rs = st.executeQuery();
+                     PreparedStatement h = c.prepareStatement(
+                             "INSERT INTO autocore.connectivity_history (device_id, ts, is_online, ip_address, previous_online, "
+                             + "previous_ip, reason) VALUES (?, clock_timestamp(), false, ?, true, ?, ?) ON CONFLICT DO NOTHING")) {
+                    while (rs.next()) {
+                        marked.add(rs.getString(1));
+                        h.setString(1, rs.getString(1));
+                        h.setString(2, rs.getString(2));
+                        h.setString(3, rs.getString(2));
+                        h.setString(4, "no message for " + offlineAfterSeconds + " s");
+                        h.executeUpdate();
+                    }
+                }
+                c.commit();
+            } catch (SQLException e) {
+                c.rollback();
+                throw e;
+            }
+        }
+        for (String id : marked) {
+            LOG.info("AutoCore device {} status updated: offline (no message for {} s)", id, offlineAfterSeconds);
+        }
+        return marked.size();
+    }
+
+    // ---- REST --------------------------------------------------------------------------------------------------
+
+    public void listDevices(Exchange e) throws SQLException {
+        Http.respond(e, 200, query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, status_at "
+                                   + "FROM autocore.devices ORDER BY device_id"));
+    }
+
+    public void getDevice(Exchange e) throws SQLException {
+        String id = Http.path(e, "id");
+        List<Map<String, Object>> d = query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, "
+                                            + "status_at FROM autocore.devices WHERE device_id = ?", id);
+        if (d.isEmpty()) {
+            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+        }
+        Map<String, Object> out = d.get(0);
+        out.put("relays", query("SELECT relay_index, name, critical, current_state, triggered_by, state_at FROM autocore.relays "
+                                + "WHERE device_id = ? ORDER BY relay_index", id));
+        Http.respond(e, 200, out);
+    }
+
+    /** Moving average, standard deviation, min and max per numeric field over the device's last readings. */
+    public void averages(Exchange e) throws SQLException {
+        String id = Http.path(e, "id");
+        if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
+            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+        }
+        Map<String, Object> fields = new LinkedHashMap<>();
+        for (Map<String, Object> r : query(
+                "SELECT f.key AS field, avg(f.value::float8) AS average, coalesce(stddev_samp(f.value::float8), 0) AS stddev, "
+                + "min(f.value::float8) AS min, max(f.value::float8) AS max, count(*) AS samples FROM "
+                + "(SELECT fields FROM autocore.telemetry WHERE device_id = ? ORDER BY ts DESC LIMIT ?) t, "
+                + "jsonb_each_text(t.fields) f GROUP BY f.key ORDER BY f.key", id, averagesWindow)) {
+            fields.put((String) r.remove("field"), r);
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("device_id", id);
+        out.put("window", averagesWindow);
+        out.put("fields", fields);
+        Http.respond(e, 200, out);
+    }
+
+    /** Marks a relay critical (or not) and names it: {"critical": true, "name": "..."}. */
+    public void updateRelay(Exchange e) throws SQLException {
+        String id = Http.path(e, "id");
+        int index;
+        try {
+            index = Integer.parseInt(Http.path(e, "index"));
+        } catch (NumberFormatException ex) {
+            throw ApiException.notFound("relay index must be a number");
+        }
+        JsonFields f = new JsonFields(Http.body(e), java.util.Set.of("critical", "name"));
+        Boolean critical = f.bool("critical");
+        String name = f.text("name", 100, false);
+        if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
+            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+        }
+        Http.respond(e, 200, query("INSERT INTO autocore.relays (device_id, relay_index, critical, name) VALUES (?, ?, "
+                                   + "coalesce(?, false), ?) ON CONFLICT (device_id, relay_index) DO UPDATE SET "
+                                   + "critical = coalesce(?, autocore.relays.critical), name = coalesce(?, autocore.relays.name) "
+                                   + "RETURNING device_id, relay_index, name, critical, current_state, state_at",
+                id, index, critical, name, critical, name).get(0));
+    }
+
+    private List<Map<String, Object>> query(String sql, Object... params) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                st.setObject(i + 1, params[i]);
+            }
+            List<Map<String, Object>> out = new ArrayList<>();
+            try (ResultSet rs = st.executeQuery()) {
+                int n = rs.getMetaData().getColumnCount();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= n; i++) {
+                        Object v = rs.getObject(i);
+                        row.put(rs.getMetaData().getColumnLabel(i), v instanceof Timestamp t ? t.toInstant().toString() : v);
+                    }
+                    out.add(row);
+                }
+            }
+            return out;
+        }
+    }
+}
