@@ -20,6 +20,7 @@ import io.gridwire.api.ApiErrors;
 import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
 import io.gridwire.events.DeviceEventSync;
+import io.gridwire.metrics.Meters;
 import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.registry.DeviceEventOutbox;
 import io.gridwire.registry.DeviceRegistry;
@@ -74,7 +75,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("kafkaRecords", new KafkaRecords(context, readings));
         long retryMs = p.integer("telemetry.retry.initialDelayMs");
         long maxRetryMs = p.integer("telemetry.retry.maxDelayMs");
-        DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs);
+        Meters meters = new Meters(context);
+        DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs, meters);
         registry.bind("deadLetterStore", deadLetters);
 
         AckAfterCommitBatcher batcher = new AckAfterCommitBatcher("energy-telemetry", "direct:energy-telemetry-sinks",
@@ -118,6 +120,8 @@ public class GridwireConfiguration implements CamelConfiguration {
 
         // Seed 002 AutoCore monitor.
         DeferredConnectMqttClient autocoreMqtt = mqttClient(p, clientId + "-autocore");
+        KafkaSender kafkaSender = new KafkaSender(p.get("kafka.bootstrap.servers"), p.integer("kafka.maxBlockMs"),
+                p.integer("kafka.deliveryTimeoutMs"), p.integer("kafka.requestTimeoutMs"));
         registry.bind("autocoreMqttClient", autocoreMqtt);
         registry.bind("autocoreTopic", new AutocoreTopic(p.get("autocore.prefix")));
         String unknownDevices = p.get("autocore.unknownDevices");
@@ -125,11 +129,11 @@ public class GridwireConfiguration implements CamelConfiguration {
             throw new IllegalArgumentException("autocore.unknownDevices must be auto-register or dead-letter, got " + unknownDevices);
         }
         registry.bind("autocoreMonitor", new AutocoreMonitor(dataSource, payloads, untilDbAvailable, influx.getWriteApiBlocking(),
-                new KafkaSender(context), new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
+                kafkaSender, new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
                         p.integer("autocore.averages.window"), p.decimal("autocore.anomaly.zScore"),
                         p.integer("autocore.anomaly.minSamples"), p.get("influx.measurement.autocore"), p.get("influx.bucket"),
                         p.get("influx.org"), p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts")),
-                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest")));
+                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest"), meters));
         registry.bind("autocoreMaintenance", new AutocoreMaintenance(dataSource, p.integer("autocore.retention.days"),
                 p.integer("autocore.retention.batchSize"), p.integer("autocore.offline.afterSeconds"),
                 p.integer("autocore.averages.window")));
@@ -145,6 +149,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 commandsMqtt.shutdown();
                 eventsMqtt.shutdown();
                 autocoreMqtt.shutdown();
+                kafkaSender.close();
                 simulatorMqtt.close();
                 outbox.close();
                 influx.close();

@@ -234,5 +234,13 @@ class AutocoreTest {
         assertEquals(before.get("errors_count").asLong() + bad.length, after.get("errors_count").asLong());
         assertTrue(after.get("last_message_time").asText().startsWith("20"));
         assertTrue(after.get("broker_connected").asBoolean());
+
+        // the same in Prometheus metrics: message rate, write latency, dead letters by route and reason
+        String metrics = api.get("/observe/metrics").text();
+        assertTrue(metrics.contains("gridwire_dead_letters_total{reason=\"InvalidMessageException\",route=\"autocore-ingest\"}"),
+                "dead letters by route and reason");
+        assertTrue(metrics.contains("gridwire_messages_total{family=\"autocore\",kind=\"telemetry\"}"));
+        assertTrue(metrics.contains("gridwire_db_write_seconds_count{family=\"autocore\"}"));
+        assertTrue(metrics.contains("routeId=\"autocore-ingest\""), "per-route exchange metrics");
     }
 }

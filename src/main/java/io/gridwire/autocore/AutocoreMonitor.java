@@ -62,13 +62,15 @@ public class AutocoreMonitor {
     private final KafkaSender kafka;
     private final java.util.function.BooleanSupplier brokerConnected;
     private final java.util.function.LongSupplier errors;
+    private final io.gridwire.metrics.Meters meters;
 
     private final AtomicLong processed = new AtomicLong();
     private volatile Instant lastMessageTime;
 
     public AutocoreMonitor(DataSource dataSource, JsonPayloads payloads, UntilAvailable retry, WriteApiBlocking influx,
                            KafkaSender kafka, Settings settings, java.util.function.BooleanSupplier brokerConnected,
-                           java.util.function.LongSupplier errors) {
+                           java.util.function.LongSupplier errors, io.gridwire.metrics.Meters meters) {
+        this.meters = meters;
         this.brokerConnected = brokerConnected;
         this.errors = errors;
         this.dataSource = dataSource;
@@ -461,7 +463,8 @@ public class AutocoreMonitor {
     // ---- shared ------------------------------------------------------------------------------------------------
 
     /** Counts a message that completed (called at the end of the route). */
-    public void processed() {
+    public void processed(@Header(AutocoreTopic.KIND) String kind) {
+        meters.count("gridwire_messages", "family", "autocore", "kind", String.valueOf(kind));
         processed.incrementAndGet();
         lastMessageTime = Instant.now();
     }
@@ -546,11 +549,13 @@ public class AutocoreMonitor {
     }
 
     private <T> T inTransaction(TxWork<T> work) throws Exception {
+        long start = System.nanoTime();
         try (Connection c = dataSource.getConnection()) {
             c.setAutoCommit(false);
             try {
                 T result = work.run(c);
                 c.commit();
+                meters.time("gridwire_db_write", System.nanoTime() - start, "family", "autocore");
                 return result;
             } catch (Exception e) {
                 Transactions.rollback(c, e);

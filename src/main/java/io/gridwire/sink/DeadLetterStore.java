@@ -27,9 +27,11 @@ public class DeadLetterStore {
 
     private final DataSource dataSource;
     private final UntilAvailable retry;
+    private final io.gridwire.metrics.Meters meters;
     private final java.util.Map<String, java.util.concurrent.atomic.AtomicLong> counts = new java.util.concurrent.ConcurrentHashMap<>();
 
-    public DeadLetterStore(DataSource dataSource, long initialRetryMs, long maxRetryMs) {
+    public DeadLetterStore(DataSource dataSource, long initialRetryMs, long maxRetryMs, io.gridwire.metrics.Meters meters) {
+        this.meters = meters;
         this.dataSource = dataSource;
         this.retry = new UntilAvailable(initialRetryMs, maxRetryMs);
     }
@@ -53,6 +55,10 @@ public class DeadLetterStore {
             return null;
         });
         counts.computeIfAbsent(routeId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
+        if (meters != null) {
+            meters.count("gridwire_dead_letters", "route", routeId, "reason",
+                    cause == null ? "unknown" : cause.getClass().getSimpleName());
+        }
         LOG.warn("Dead letter from route {} (topic {}): {}", routeId, topic, reason);
     }
 

@@ -1,42 +1,62 @@
 package io.gridwire.sink;
 
-import org.apache.camel.CamelContext;
-import org.apache.camel.Exchange;
-import org.apache.camel.ProducerTemplate;
-import org.apache.camel.component.kafka.KafkaConstants;
+import java.nio.charset.StandardCharsets;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * Sends one Kafka record through camel-kafka (the component's idempotent, acks=all producer settings) and returns
- * only once the broker acknowledged it; a failure is thrown. The record carries a stable gridwire_message_id header.
+ * Sends single Kafka records (notifications, alerts) and returns only once the broker acknowledged each one; a
+ * failure is thrown. Idempotent, acks=all, like the camel-kafka component's producer; every record carries a
+ * stable gridwire_message_id header so a consumer can drop the copy a crash between send and ack may cause.
  */
-public class KafkaSender {
+public class KafkaSender implements AutoCloseable {
 
-    private final CamelContext context;
-    private volatile ProducerTemplate template;
+    private final Properties config = new Properties();
+    private final long timeoutMs;
+    private volatile KafkaProducer<String, String> producer;
 
-    public KafkaSender(CamelContext context) {
-        this.context = context;
+    public KafkaSender(String bootstrapServers, int maxBlockMs, int deliveryTimeoutMs, int requestTimeoutMs) {
+        config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+        config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
+        config.put(ProducerConfig.ACKS_CONFIG, "all");
+        config.put(ProducerConfig.MAX_BLOCK_MS_CONFIG, String.valueOf(maxBlockMs));
+        config.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, String.valueOf(deliveryTimeoutMs));
+        config.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, String.valueOf(requestTimeoutMs));
+        config.put(ProducerConfig.LINGER_MS_CONFIG, "0");
+        config.put(ProducerConfig.CLIENT_ID_CONFIG, "gridwire-events");
+        this.timeoutMs = deliveryTimeoutMs + 5000L;
     }
 
     public void send(String topic, String key, String messageId, String value) throws Exception {
-        Exchange result = template().send("kafka:" + topic, e -> {
-            e.getMessage().setBody(value);
-            e.getMessage().setHeader(KafkaConstants.KEY, key);
-            e.getMessage().setHeader("gridwire_message_id", messageId);
-        });
-        if (result.getException() != null) {
-            throw result.getException();
+        ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, value);
+        record.headers().add("gridwire_message_id", messageId.getBytes(StandardCharsets.UTF_8));
+        try {
+            producer().send(record).get(timeoutMs, TimeUnit.MILLISECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw e.getCause() instanceof Exception cause ? cause : e;
         }
     }
 
-    private ProducerTemplate template() {
-        if (template == null) {
+    private KafkaProducer<String, String> producer() {
+        if (producer == null) {
             synchronized (this) {
-                if (template == null) {
-                    template = context.createProducerTemplate();
+                if (producer == null) {
+                    producer = new KafkaProducer<>(config, new StringSerializer(), new StringSerializer());
                 }
             }
         }
-        return template;
+        return producer;
+    }
+
+    @Override
+    public void close() {
+        if (producer != null) {
+            producer.close(java.time.Duration.ofSeconds(5));
+        }
     }
 }

@@ -18,7 +18,8 @@ public final class SinkFailures {
 
     public static boolean isTransient(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof IOException || t instanceof SQLTransientException || t instanceof SQLRecoverableException) {
+            if (t instanceof IOException || t instanceof SQLTransientException || t instanceof SQLRecoverableException
+                || t instanceof java.util.concurrent.TimeoutException) {
                 return true;
             }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
