@@ -21,7 +21,16 @@ import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
 import io.gridwire.events.DeviceEventSync;
 import io.gridwire.metrics.Meters;
+import io.github.resilience4j.circuitbreaker.CircuitBreaker;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.mqtt.MqttSender;
+import io.gridwire.sites.DeviceStatusStream;
+import io.gridwire.sites.EmsAnalytics;
+import io.gridwire.sites.EmsBridge;
+import io.gridwire.sites.EmsDevices;
+import io.gridwire.sites.EmsHealth;
+import io.gridwire.sites.EmsTopics;
 import io.gridwire.registry.DeviceEventOutbox;
 import io.gridwire.registry.DeviceRegistry;
 import io.gridwire.simulator.DeviceTypes;
@@ -138,6 +147,9 @@ public class GridwireConfiguration implements CamelConfiguration {
                 p.integer("autocore.retention.batchSize"), p.integer("autocore.offline.afterSeconds"),
                 p.integer("autocore.averages.window")));
 
+        // Seed 003 EcoGrid EMS bridge.
+        sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId);
+
         registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
         registry.bind("apiErrors", new ApiErrors());
 
@@ -150,6 +162,8 @@ public class GridwireConfiguration implements CamelConfiguration {
                 eventsMqtt.shutdown();
                 autocoreMqtt.shutdown();
                 kafkaSender.close();
+                closeQuietly(registry.lookupByNameAndType("sitesMqttClient", DeferredConnectMqttClient.class));
+                closeQuietly(registry.lookupByNameAndType("emsCommandSender", MqttSender.class));
                 simulatorMqtt.close();
                 outbox.close();
                 influx.close();
@@ -162,6 +176,67 @@ public class GridwireConfiguration implements CamelConfiguration {
         simulatorMqtt.start();
         context.getManagementStrategy().addEventNotifier(new StartupBanner(p, mockDevices));
         context.getManagementStrategy().addEventNotifier(new RouteStartFailures());
+    }
+
+    private static void sitesBridge(CamelContext context, Props p, DataSource dataSource, JsonPayloads payloads,
+                                    UntilAvailable retry, KafkaSender kafkaSender, String clientId) throws Exception {
+        Registry registry = context.getRegistry();
+        String unknown = p.get("sites.unknownDevices");
+        if (!unknown.equals("auto-register") && !unknown.equals("dead-letter")) {
+            throw new IllegalArgumentException("sites.unknownDevices must be auto-register or dead-letter, got " + unknown);
+        }
+        String telemetryTopic = p.get("sites.kafka.telemetryTopic");
+        String statusTopic = p.get("sites.kafka.statusTopic");
+        long telemetryRetention = Long.parseLong(p.get("sites.kafka.telemetryRetentionMs"));
+        long statusRetention = Long.parseLong(p.get("sites.kafka.statusRetentionMs"));
+        new EmsTopics(p.get("kafka.bootstrap.servers"), java.util.Map.of(telemetryTopic, telemetryRetention,
+                telemetryTopic + "-dlt", telemetryRetention, statusTopic, statusRetention, statusTopic + "-dlt", statusRetention),
+                p.integer("sites.kafka.partitions"), (short) p.integer("sites.kafka.replicationFactor")).ensure();
+
+        CircuitBreaker breaker = CircuitBreaker.of("ems-kafka", CircuitBreakerConfig.custom()
+                .failureRateThreshold(p.integer("sites.breaker.failureRateThreshold"))
+                .slidingWindowSize(p.integer("sites.breaker.slidingWindowSize"))
+                .minimumNumberOfCalls(p.integer("sites.breaker.minimumNumberOfCalls"))
+                .waitDurationInOpenState(Duration.ofMillis(p.integer("sites.breaker.waitDurationInOpenStateMs")))
+                .permittedNumberOfCallsInHalfOpenState(1)
+                .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                .build());
+        breaker.getEventPublisher().onStateTransition(e -> LOG.warn("Kafka circuit breaker (EMS bridge): {}", e.getStateTransition()));
+        registry.bind("emsKafkaBreaker", breaker);
+        org.apache.camel.health.HealthCheckRegistry health = org.apache.camel.health.HealthCheckRegistry.get(context);
+        if (health != null) {
+            health.register(new EmsHealth(p.get("kafka.bootstrap.servers"), breaker));
+        }
+
+        DeferredConnectMqttClient sitesMqtt = mqttClient(p, clientId + "-sites");
+        registry.bind("sitesMqttClient", sitesMqtt);
+        registry.bind("siteTopicHeaders", new TopicHeaders(p.get("sites.topicShape"), "siteId serialNumber siteKind"));
+        EmsDevices devices = new EmsDevices(dataSource, unknown.equals("auto-register"), p.integer("sites.deviceCacheMs"));
+        registry.bind("emsDevices", devices);
+        MqttSender commands = new MqttSender(brokerUri(p), clientId + "-ems-commands", p.get("mqtt.username"),
+                p.get("mqtt.password"), "EMS commands");
+        registry.bind("emsCommandSender", commands);
+        registry.bind("emsBridge", new EmsBridge(dataSource, devices, payloads, retry, telemetryTopic, statusTopic, breaker,
+                kafkaSender, commands, p.get("sites.commandTopic")));
+        registry.bind("emsAnalytics", new EmsAnalytics(dataSource, retry));
+        // each instance streams every status event: its own consumer group
+        context.getPropertiesComponent().addOverrideProperty("sites.stream.groupId",
+                "gridwire-status-stream-" + java.util.UUID.randomUUID());
+        DeviceStatusStream stream = new DeviceStatusStream(context, p.get("sites.stream.path"), p.integer("http.port"));
+        registry.bind("deviceStatusStream", stream);
+        context.getManagementStrategy().addEventNotifier(stream);
+    }
+
+    private static void closeQuietly(Object o) {
+        if (o instanceof DeferredConnectMqttClient c) {
+            c.shutdown();
+        } else if (o instanceof AutoCloseable c) {
+            try {
+                c.close();
+            } catch (Exception e) {
+                LOG.debug("close failed: {}", e.getMessage());
+            }
+        }
     }
 
     private static DataSource dataSource(Props p) {
@@ -277,7 +352,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                       OpenAPI     {}/api/v1/openapi.json""",
                     http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"),
                     String.join(", ", p.get("mqtt.topics.energyData"), p.get("mqtt.topics.energyCommands"),
-                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
+                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics"), p.get("sites.topics")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
                     p.get("influx.bucket"), p.get("influx.measurement.energy"), p.get("kafka.bootstrap.servers"),
                     p.get("kafka.topics.energyReadings"),
                     mockDevices.running() ? "running" : "stopped", mockDevices.size(), p.get("simulator.interval"), http,

@@ -1,6 +1,5 @@
 package io.gridwire.registry;
 
-import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -8,11 +7,9 @@ import java.sql.SQLException;
 
 import javax.sql.DataSource;
 
-import org.eclipse.paho.mqttv5.client.MqttClient;
-import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import io.gridwire.mqtt.MqttSender;
+
 import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,20 +23,13 @@ public class DeviceEventOutbox implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DeviceEventOutbox.class);
 
     private final DataSource dataSource;
-    private final MqttClient client;
-    private final MqttConnectionOptions options;
+    private final MqttSender mqtt;
     private volatile long lastWarningMs;
 
     public DeviceEventOutbox(DataSource dataSource, String serverUri, String clientId, String user, String password)
             throws MqttException {
         this.dataSource = dataSource;
-        this.client = new MqttClient(serverUri, clientId, new MemoryPersistence());
-        this.options = new MqttConnectionOptions();
-        options.setUserName(user);
-        options.setPassword(password.getBytes(StandardCharsets.UTF_8));
-        options.setCleanStart(true);
-        options.setConnectionTimeout(5);
-        client.setTimeToWait(10_000);
+        this.mqtt = new MqttSender(serverUri, clientId, user, password, "publishing device events");
     }
 
     /** Publishes what is pending; returns how many events went out. */
@@ -52,10 +42,7 @@ public class DeviceEventOutbox implements AutoCloseable {
              PreparedStatement mark = c.prepareStatement("UPDATE device_event_outbox SET published_at = now() WHERE id = ?")) {
             try (ResultSet rs = select.executeQuery()) {
                 while (rs.next()) {
-                    connect();
-                    MqttMessage m = new MqttMessage(rs.getString(3).getBytes(StandardCharsets.UTF_8));
-                    m.setQos(1);
-                    client.publish(rs.getString(2), m);
+                    mqtt.publish(rs.getString(2), rs.getString(3), 1);
                     mark.setLong(1, rs.getLong(1));
                     mark.executeUpdate();
                     sent++;
@@ -72,22 +59,8 @@ public class DeviceEventOutbox implements AutoCloseable {
         return sent;
     }
 
-    private void connect() throws MqttException {
-        if (!client.isConnected()) {
-            client.connect(options);
-            LOG.info("MQTT client {} connected to {} (publishing device events)", client.getClientId(), client.getServerURI());
-        }
-    }
-
     @Override
-    public synchronized void close() {
-        try {
-            if (client.isConnected()) {
-                client.disconnect(5000);
-            }
-            client.close();
-        } catch (MqttException e) {
-            LOG.debug("MQTT client {} did not close cleanly: {}", client.getClientId(), e.getMessage());
-        }
+    public void close() {
+        mqtt.close();
     }
 }

@@ -33,8 +33,15 @@ public class KafkaSender implements AutoCloseable {
     }
 
     public void send(String topic, String key, String messageId, String value) throws Exception {
+        send(topic, key, messageId, value, java.util.Map.of());
+    }
+
+    /** With more headers (e.g. the failure reason of a dead-letter-topic record). */
+    public void send(String topic, String key, String messageId, String value, java.util.Map<String, String> headers)
+            throws Exception {
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("gridwire_message_id", messageId.getBytes(StandardCharsets.UTF_8));
+        headers.forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
         try {
             producer().send(record).get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException e) {

@@ -1,0 +1,57 @@
+package io.gridwire.mqtt;
+
+import java.nio.charset.StandardCharsets;
+
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Publishes single messages and returns once the broker acknowledged them (QoS 1: PUBACK; QoS 2: PUBCOMP). Connects
+ * on first use and again after a lost connection; a publish that fails throws.
+ */
+public class MqttSender implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MqttSender.class);
+
+    private final MqttClient client;
+    private final MqttConnectionOptions options;
+    private final String purpose;
+
+    public MqttSender(String serverUri, String clientId, String user, String password, String purpose) throws MqttException {
+        this.client = new MqttClient(serverUri, clientId, new MemoryPersistence());
+        this.options = new MqttConnectionOptions();
+        this.purpose = purpose;
+        options.setUserName(user);
+        options.setPassword(password.getBytes(StandardCharsets.UTF_8));
+        options.setCleanStart(true);
+        options.setConnectionTimeout(5);
+        client.setTimeToWait(10_000);
+    }
+
+    public synchronized void publish(String topic, String payload, int qos) throws MqttException {
+        if (!client.isConnected()) {
+            client.connect(options);
+            LOG.info("MQTT client {} connected to {} ({})", client.getClientId(), client.getServerURI(), purpose);
+        }
+        MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
+        m.setQos(qos);
+        client.publish(topic, m);
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            if (client.isConnected()) {
+                client.disconnect(5000);
+            }
+            client.close();
+        } catch (MqttException e) {
+            LOG.debug("MQTT client {} did not close cleanly: {}", client.getClientId(), e.getMessage());
+        }
+    }
+}
