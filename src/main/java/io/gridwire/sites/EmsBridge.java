@@ -27,6 +27,7 @@ import io.gridwire.db.Transactions;
 import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.mqtt.MqttSender;
 import io.gridwire.sink.KafkaSender;
+import io.gridwire.sink.RedeliverLaterException;
 import io.gridwire.sink.SinkFailures;
 import io.gridwire.sink.UntilAvailable;
 import io.gridwire.telemetry.InvalidMessageException;
@@ -263,6 +264,11 @@ public class EmsBridge {
      */
     public void kafkaFailed(Exchange exchange) throws Exception {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        if (exchange.getContext().isStopping()) {
+            // the producer is closing with the rest of gridwire: nothing to conclude about the record
+            throw new RedeliverLaterException("Kafka send interrupted, gridwire is stopping: "
+                                              + (cause == null ? "no answer" : SinkFailures.describe(cause)));
+        }
         if (cause == null || cause instanceof CallNotPermittedException || SinkFailures.isTransient(cause)) {
             throw new KafkaUnavailableException("Kafka unavailable (circuit breaker " + breaker.getState() + "): "
                                                 + (cause == null ? "no answer" : SinkFailures.describe(cause)), cause);
@@ -281,6 +287,9 @@ public class EmsBridge {
                 return;
             }
             cause = result.getException();
+            if (exchange.getContext().isStopping()) {
+                throw new RedeliverLaterException("Kafka send interrupted, gridwire is stopping: " + SinkFailures.describe(cause));
+            }
             if (SinkFailures.isTransient(cause)) {
                 throw new KafkaUnavailableException("Kafka unavailable: " + SinkFailures.describe(cause), cause);
             }

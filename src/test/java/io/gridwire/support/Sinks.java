@@ -51,7 +51,7 @@ public final class Sinks {
     private Sinks() {
     }
 
-    static String env(String name, String dflt) {
+    public static String env(String name, String dflt) {
         String v = System.getenv(name);
         return v == null || v.isEmpty() ? dflt : v;
     }
