@@ -24,6 +24,9 @@ import io.gridwire.metrics.Meters;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.pdu.PduApi;
+import io.gridwire.pdu.SocketMessages;
+import io.gridwire.pdu.SocketSubscriptions;
 import io.gridwire.mqtt.MqttSender;
 import io.gridwire.sites.DeviceStatusStream;
 import io.gridwire.sites.EmsAnalytics;
@@ -150,6 +153,14 @@ public class GridwireConfiguration implements CamelConfiguration {
         // Seed 003 EcoGrid EMS bridge.
         sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId);
 
+        // Seed 004 PDU sockets: one connection per socket broker, subscriptions following the database.
+        SocketSubscriptions sockets = new SocketSubscriptions(context, dataSource, clientId,
+                p.integer("mqtt.sessionExpirySeconds"), p.integer("mqtt.connectRetrySeconds"));
+        registry.bind("socketSubscriptions", sockets);
+        context.getManagementStrategy().addEventNotifier(sockets);
+        registry.bind("socketMessages", new SocketMessages(dataSource, sockets, payloads, untilDbAvailable));
+        registry.bind("pduApi", new PduApi(dataSource, sockets));
+
         registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
         registry.bind("apiErrors", new ApiErrors());
 
@@ -162,6 +173,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 eventsMqtt.shutdown();
                 autocoreMqtt.shutdown();
                 kafkaSender.close();
+                sockets.shutdown();
                 closeQuietly(registry.lookupByNameAndType("sitesMqttClient", DeferredConnectMqttClient.class));
                 closeQuietly(registry.lookupByNameAndType("emsCommandSender", MqttSender.class));
                 simulatorMqtt.close();

@@ -49,11 +49,86 @@ public class DeferredConnectMqttClient extends MqttClient {
         setManualAcks(true);
     }
 
+    /** Where the consumer subscribes to this topic, the subscriptions are managed with add/removeSubscription instead. */
+    public static final String MANAGED = "gridwire/managed-subscriptions";
+
+    private volatile String lastError;
+
     @Override
     public void setCallback(MqttCallback callback) {
-        super.setCallback(callback);
+        // the consumer's callback, plus: subscriptions made again after an automatic reconnect, errors remembered
+        super.setCallback(new MqttCallback() {
+            @Override
+            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+                lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
+                        : " (" + response.getException().getMessage() + ")");
+                LOG.warn("MQTT client {} lost its connection to {}: {}", getClientId(), getServerURI(), lastError);
+                callback.disconnected(response);
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException exception) {
+                lastError = exception.getMessage();
+                callback.mqttErrorOccurred(exception);
+            }
+
+            @Override
+            public void messageArrived(String topic, org.eclipse.paho.mqttv5.common.MqttMessage message) throws Exception {
+                callback.messageArrived(topic, message);
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+                callback.deliveryComplete(token);
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+                if (reconnect) {
+                    LOG.info("MQTT client {} reconnected to {}", getClientId(), serverURI);
+                    resubscribe();
+                }
+                callback.connectComplete(reconnect, serverURI);
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) {
+                callback.authPacketArrived(reasonCode, properties);
+            }
+        });
         if (!isConnected()) {
             tryConnect();
+        }
+    }
+
+    /** The last connection problem (null if none so far). */
+    public String lastError() {
+        return lastError;
+    }
+
+    /** Subscribes to one more filter (now if connected, else once connected). */
+    public void addSubscription(String filter, int qos) throws MqttException {
+        subscriptions.put(filter, qos);
+        if (isConnected()) {
+            subscribeAsync(filter, qos);
+        }
+    }
+
+    /** Stops receiving a filter. */
+    public void removeSubscription(String filter) throws MqttException {
+        if (subscriptions.remove(filter) != null && isConnected()) {
+            aClient.unsubscribe(filter, null, null);
+            LOG.info("MQTT client {} unsubscribed from {}", getClientId(), filter);
+        }
+    }
+
+    private void resubscribe() {
+        for (var s : subscriptions.entrySet()) {
+            try {
+                subscribeAsync(s.getKey(), s.getValue());
+            } catch (MqttException e) {
+                LOG.warn("MQTT client {}: resubscribing to {} failed: {}", getClientId(), s.getKey(), e.getMessage());
+            }
         }
     }
 
@@ -66,6 +141,9 @@ public class DeferredConnectMqttClient extends MqttClient {
     public IMqttToken subscribe(String topicFilter, int qos) throws MqttException {
         // the consumer's endpoint has one topic; a comma-separated list subscribes to each filter (one callback for all)
         IMqttToken last = null;
+        if (MANAGED.equals(topicFilter)) {
+            return null;
+        }
         for (String filter : topicFilter.split(",")) {
             String f = filter.strip();
             if (f.isEmpty()) {
@@ -111,6 +189,7 @@ public class DeferredConnectMqttClient extends MqttClient {
                 subscribeAsync(s.getKey(), s.getValue());
             }
         } catch (MqttException e) {
+            lastError = "cannot connect: " + e.getMessage();
             LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),
                     e.getMessage(), retrySeconds);
             connector.schedule(this::tryConnect, retrySeconds, TimeUnit.SECONDS);

@@ -17,12 +17,18 @@ public final class Devices implements AutoCloseable {
     private final MqttClient client;
 
     public Devices() throws MqttException {
-        String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
-        String port = Sinks.env("MQTT_BROKER_PORT", "1883");
+        this(Sinks.env("MQTT_BROKER_HOST", "localhost"), Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883")),
+                Sinks.env("MQTT_DEVICE_USERNAME", "device"), Sinks.env("MQTT_DEVICE_PASSWORD", "device-dev"));
+    }
+
+    /** A client of any broker and account (user null: anonymous). */
+    public Devices(String host, int port, String user, String password) throws MqttException {
         client = new MqttClient("tcp://" + host + ":" + port, "test-device-" + UUID.randomUUID(), new MemoryPersistence());
         MqttConnectionOptions o = new MqttConnectionOptions();
-        o.setUserName(Sinks.env("MQTT_DEVICE_USERNAME", "device"));
-        o.setPassword(Sinks.env("MQTT_DEVICE_PASSWORD", "device-dev").getBytes(StandardCharsets.UTF_8));
+        if (user != null) {
+            o.setUserName(user);
+            o.setPassword(password.getBytes(StandardCharsets.UTF_8));
+        }
         o.setCleanStart(true);
         o.setAutomaticReconnect(true);
         client.connect(o);

@@ -1,0 +1,247 @@
+package io.gridwire.pdu;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.mqtt.DeferredConnectMqttClient;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ServiceStatus;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.SimpleEventNotifierSupport;
+import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seed 004's live subscriptions. Sockets sharing a broker and its connection settings (host, port, credentials,
+ * keepalive, clean session) share one MQTT connection: one route instantiated from the template pdu-broker per
+ * such broker. refresh() makes the running routes and subscriptions match the database: new brokers get a route,
+ * brokers no socket uses lose theirs, and topics are subscribed and unsubscribed on the running connections, so
+ * other sockets are not disturbed. Called after every API change, at start-up and by a timer.
+ */
+public class SocketSubscriptions extends SimpleEventNotifierSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SocketSubscriptions.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Connection settings shared by a group of sockets. */
+    record Broker(String host, int port, String username, String password, boolean cleanSession, int keepalive) {
+        String key() {
+            try {
+                byte[] d = MessageDigest.getInstance("SHA-256").digest((host + "\n" + port + "\n" + username + "\n" + password
+                                                                        + "\n" + cleanSession + "\n" + keepalive).getBytes(StandardCharsets.UTF_8));
+                return HexFormat.of().formatHex(d, 0, 5);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        String describe() {
+            return host + ":" + port + (username == null ? "" : " as " + username);
+        }
+    }
+
+    private static final class Group {
+        final Broker broker;
+        final String routeId;
+        final DeferredConnectMqttClient client;
+        final Map<String, Integer> topics = new HashMap<>(); // topic -> qos
+
+        Group(Broker broker, String routeId, DeferredConnectMqttClient client) {
+            this.broker = broker;
+            this.routeId = routeId;
+            this.client = client;
+        }
+    }
+
+    /** Per-socket counters for /sockets/{id}/mqtt-status. */
+    private static final class Stats {
+        final AtomicLong messages = new AtomicLong();
+        volatile Instant lastMessage;
+        volatile String lastError;
+    }
+
+    private final CamelContext context;
+    private final DataSource dataSource;
+    private final String clientIdPrefix;
+    private final long sessionExpirySeconds;
+    private final int connectRetrySeconds;
+    private final Map<String, Group> groups = new ConcurrentHashMap<>();
+    private final Map<Long, Stats> stats = new ConcurrentHashMap<>();
+    private volatile Map<String, Long> socketByBrokerTopic = Map.of();
+
+    public SocketSubscriptions(CamelContext context, DataSource dataSource, String clientIdPrefix, long sessionExpirySeconds,
+                               int connectRetrySeconds) {
+        this.context = context;
+        this.dataSource = dataSource;
+        this.clientIdPrefix = clientIdPrefix;
+        this.sessionExpirySeconds = sessionExpirySeconds;
+        this.connectRetrySeconds = connectRetrySeconds;
+    }
+
+    @Override
+    public boolean isEnabled(CamelEvent event) {
+        return event instanceof CamelEvent.CamelContextStartedEvent;
+    }
+
+    @Override
+    public void notify(CamelEvent event) {
+        try {
+            refresh();
+        } catch (Exception e) {
+            LOG.error("PDU socket subscriptions could not be set up (retried by the pdu-sockets-refresh timer): {}", e.getMessage());
+        }
+    }
+
+    /** Makes routes and subscriptions match the sockets in the database. */
+    public synchronized void refresh() throws Exception {
+        Map<String, Broker> brokers = new HashMap<>();
+        Map<String, Map<String, Integer>> wanted = new HashMap<>();
+        Map<String, Long> lookup = new HashMap<>();
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement st = c.prepareStatement(
+                     "SELECT s.id, p.mqtt_base_topic || '/' || s.mqtt_topic_suffix, s.mqtt_broker_host, s.mqtt_broker_port, "
+                     + "s.mqtt_credentials::text, s.mqtt_config::text FROM pdu.sockets s "
+                     + "JOIN pdu.power_distribution_units p ON p.id = s.pdu_id ORDER BY s.id");
+             ResultSet rs = st.executeQuery()) {
+            while (rs.next()) {
+                JsonNode creds = JSON.readTree(rs.getString(5));
+                JsonNode config = JSON.readTree(rs.getString(6));
+                Broker b = new Broker(rs.getString(3), rs.getInt(4), creds.path("username").asText(null),
+                        creds.path("password").asText(null), config.path("clean_session").asBoolean(false),
+                        config.path("keepalive").asInt(60));
+                String key = b.key();
+                brokers.put(key, b);
+                wanted.computeIfAbsent(key, k -> new HashMap<>()).put(rs.getString(2), config.path("qos").asInt(1));
+                lookup.put(key + "|" + rs.getString(2), rs.getLong(1));
+            }
+        }
+        // brokers no socket uses any more
+        for (String key : new java.util.ArrayList<>(groups.keySet())) {
+            if (!wanted.containsKey(key)) {
+                Group g = groups.remove(key);
+                context.getRouteController().stopRoute(g.routeId);
+                context.removeRoute(g.routeId);
+                g.client.shutdown();
+                context.getRegistry().unbind(g.routeId + "-client");
+                LOG.info("PDU broker {}: no socket left, route {} removed", g.broker.describe(), g.routeId);
+            }
+        }
+        // new brokers and changed subscriptions
+        for (var e : wanted.entrySet()) {
+            Group g = groups.get(e.getKey());
+            if (g == null) {
+                g = start(e.getKey(), brokers.get(e.getKey()), e.getValue());
+                groups.put(e.getKey(), g);
+                continue;
+            }
+            for (var t : e.getValue().entrySet()) {
+                if (!t.getValue().equals(g.topics.get(t.getKey()))) {
+                    g.client.addSubscription(t.getKey(), t.getValue());
+                    g.topics.put(t.getKey(), t.getValue());
+                }
+            }
+            for (String t : new java.util.ArrayList<>(g.topics.keySet())) {
+                if (!e.getValue().containsKey(t)) {
+                    g.client.removeSubscription(t);
+                    g.topics.remove(t);
+                }
+            }
+        }
+        socketByBrokerTopic = lookup;
+    }
+
+    private Group start(String key, Broker b, Map<String, Integer> topics) throws Exception {
+        MqttConnectionOptions o = new MqttConnectionOptions();
+        if (b.username() != null) {
+            o.setUserName(b.username());
+        }
+        if (b.password() != null) {
+            o.setPassword(b.password().getBytes(StandardCharsets.UTF_8));
+        }
+        o.setCleanStart(b.cleanSession());
+        o.setSessionExpiryInterval(b.cleanSession() ? 0L : sessionExpirySeconds);
+        o.setKeepAliveInterval(b.keepalive());
+        o.setAutomaticReconnect(true);
+        o.setAutomaticReconnectDelay(1, 10);
+        String routeId = "pdu-broker-" + key;
+        DeferredConnectMqttClient client = new DeferredConnectMqttClient("tcp://" + b.host() + ":" + b.port(),
+                clientIdPrefix + "-pdu-" + key, o, connectRetrySeconds);
+        Group g = new Group(b, routeId, client);
+        for (var t : topics.entrySet()) {
+            client.addSubscription(t.getKey(), t.getValue());
+            g.topics.put(t.getKey(), t.getValue());
+        }
+        context.getRegistry().bind(routeId + "-client", client);
+        context.addRouteFromTemplate(routeId, "pdu-broker", Map.of("client", routeId + "-client", "broker", key));
+        if (context.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
+            context.getRouteController().startRoute(routeId);
+        }
+        LOG.info("PDU broker {}: route {} started for {} socket topic(s)", b.describe(), routeId, topics.size());
+        return g;
+    }
+
+    /** The socket subscribed to this topic on this broker, or null. */
+    public Long socketFor(String brokerKey, String topic) {
+        return socketByBrokerTopic.get(brokerKey + "|" + topic);
+    }
+
+    public void received(long socketId) {
+        Stats s = stats.computeIfAbsent(socketId, k -> new Stats());
+        s.messages.incrementAndGet();
+        s.lastMessage = Instant.now();
+    }
+
+    public void failed(long socketId, String error) {
+        stats.computeIfAbsent(socketId, k -> new Stats()).lastError = error;
+    }
+
+    /** Connection and traffic of one socket. */
+    public Map<String, Object> status(long socketId, String topic, String broker, String deviceId) {
+        Group g = null;
+        for (Group x : groups.values()) {
+            if ((x.broker.host() + ":" + x.broker.port()).equals(broker) && x.topics.containsKey(topic)) {
+                g = x;
+            }
+        }
+        Stats s = stats.get(socketId);
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("socket_id", socketId);
+        m.put("device_id", deviceId);
+        m.put("broker", broker);
+        m.put("topic", topic);
+        m.put("subscribed", g != null);
+        m.put("connected", g != null && g.client.isConnected());
+        m.put("route_id", g == null ? null : g.routeId);
+        m.put("last_message_time", s == null || s.lastMessage == null ? null : s.lastMessage.toString());
+        m.put("message_count", s == null ? 0 : s.messages.get());
+        String error = s == null ? null : s.lastError;
+        if (g != null && !g.client.isConnected() && g.client.lastError() != null) {
+            error = g.client.lastError();
+        } else if (error == null && g != null) {
+            error = g.client.lastError();
+        }
+        m.put("last_error", error);
+        return m;
+    }
+
+    /** Closes every broker connection (gridwire stopping). */
+    public synchronized void shutdown() {
+        groups.values().forEach(g -> g.client.shutdown());
+        groups.clear();
+    }
+}
