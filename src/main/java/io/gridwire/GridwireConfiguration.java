@@ -354,21 +354,25 @@ public class GridwireConfiguration implements CamelConfiguration {
             String http = "http://localhost:" + p.get("http.port");
             LOG.info("""
                     gridwire started
-                      HTTP        {}  (health {}/observe/health)
-                      MQTT        tcp://{}:{}  subscribed to {} as {}
+                      HTTP        {}  (health {}/observe/health, metrics {}/observe/metrics, OpenAPI {}/api/v1/openapi.json)
+                      MQTT        tcp://{}:{} as {}, subscribed to {}
                       PostgreSQL  {}  (migrations in db/migration applied)
-                      InfluxDB v2 {}  (org {}, bucket {}, measurement {})
-                      Kafka       {}  (topic {})
+                      InfluxDB v2 {}  (org {}, bucket {}, measurements {}, {})
+                      Kafka       {}  (topics {}, {}, {}, {}, {})
                       Simulator   {} ({} mock devices, a reading each every {} ms; API {}/api/v1/devices)
                       Registry    {}/api/v1/registry/devices (events on {})
-                      OpenAPI     {}/api/v1/openapi.json""",
-                    http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"),
+                      AutoCore    {}/api/v1/autocore/devices, {}/health/mqtt-monitor
+                      EMS bridge  {}/api/v1/ems/devices, stream {}{}
+                      PDU sockets {}/pdus, {}/mqtt/devices""",
+                    http, http, http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"), p.get("mqtt.username"),
                     String.join(", ", p.get("mqtt.topics.energyData"), p.get("mqtt.topics.energyCommands"),
-                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics"), p.get("sites.topics")), p.get("mqtt.username"), p.get("db.url"), p.get("influx.url"), p.get("influx.org"),
-                    p.get("influx.bucket"), p.get("influx.measurement.energy"), p.get("kafka.bootstrap.servers"),
-                    p.get("kafka.topics.energyReadings"),
+                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics"), p.get("sites.topics")),
+                    p.get("db.url"), p.get("influx.url"), p.get("influx.org"), p.get("influx.bucket"),
+                    p.get("influx.measurement.energy"), p.get("influx.measurement.autocore"), p.get("kafka.bootstrap.servers"),
+                    p.get("kafka.topics.energyReadings"), p.get("sites.kafka.telemetryTopic"), p.get("sites.kafka.statusTopic"),
+                    p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts"),
                     mockDevices.running() ? "running" : "stopped", mockDevices.size(), p.get("simulator.interval"), http,
-                    http, p.get("mqtt.topics.deviceEvents"), http);
+                    http, p.get("mqtt.topics.deviceEvents"), http, http, http, http, p.get("sites.stream.path"), http, http);
         }
     }
 
