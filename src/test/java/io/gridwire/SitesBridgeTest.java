@@ -146,6 +146,32 @@ class SitesBridgeTest {
     }
 
     @Test
+    @Order(2)
+    void statusChangesReachTheServerSentEventsStream() throws Exception {
+        String serial = register("SSE", "SOLAR_INVERTER");
+        java.util.concurrent.CopyOnWriteArrayList<String> lines = new java.util.concurrent.CopyOnWriteArrayList<>();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        var response = http.sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        "http://localhost:" + gridwire.httpPort() + "/api/v1/stream/device-status")).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofLines());
+        var stream = response.get(10, TimeUnit.SECONDS);
+        assertEquals(200, stream.statusCode());
+        assertEquals("text/event-stream", stream.headers().firstValue("Content-Type").orElse(""));
+        Thread reader = new Thread(() -> stream.body().forEach(lines::add));
+        reader.setDaemon(true);
+        reader.start();
+        await().atMost(SOON).until(() -> lines.stream().anyMatch(l -> l.startsWith(": connected")));
+        Thread.sleep(3000); // the stream's Kafka consumer starts from the newest records: let it join
+        await().atMost(SOON).until(() -> {
+            mqtt.publish(topic(serial, "status"), "{\"status\":\"" + (lines.size() % 2 == 0 ? "ONLINE" : "OFFLINE")
+                                                  + "\",\"timestamp\":\"" + Instant.now() + "\"}");
+            Thread.sleep(1000);
+            return lines.stream().anyMatch(l -> l.startsWith("data: ") && l.contains(serial) && l.contains("DEVICE_STATUS_CHANGE"));
+        });
+        assertTrue(lines.contains("event: device-status"), lines.toString());
+    }
+
+    @Test
     @Order(3)
     void badInputIsDeadLetteredWithItsReason() throws Exception {
         String serial = register("MTR", "METER");
