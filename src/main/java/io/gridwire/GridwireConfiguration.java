@@ -17,6 +17,7 @@ import io.gridwire.autocore.AutocoreMaintenance;
 import io.gridwire.autocore.AutocoreMonitor;
 import io.gridwire.autocore.AutocoreTopic;
 import io.gridwire.api.ApiErrors;
+import io.gridwire.api.DeadLetterApi;
 import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
 import io.gridwire.events.DeviceEventSync;
@@ -161,7 +162,11 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("socketMessages", new SocketMessages(dataSource, sockets, payloads, untilDbAvailable));
         registry.bind("pduApi", new PduApi(dataSource, sockets));
 
-        registry.bind("apiAuth", new ApiAuth(p.get("api.token")));
+        ApiAuth apiAuth = new ApiAuth(p.get("api.token"));
+        registry.bind("apiAuth", apiAuth);
+        MqttSender replays = new MqttSender(brokerUri(p), clientId + "-replay", p.get("mqtt.username"), p.get("mqtt.password"),
+                "replaying dead letters");
+        registry.bind("deadLetterApi", new DeadLetterApi(dataSource, replays, apiAuth));
         registry.bind("apiErrors", new ApiErrors());
 
         // Stopped after the routes (services stop in reverse order): batches flush, acks go out, then disconnect.
@@ -174,6 +179,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 autocoreMqtt.shutdown();
                 kafkaSender.close();
                 sockets.shutdown();
+                replays.close();
                 closeQuietly(registry.lookupByNameAndType("sitesMqttClient", DeferredConnectMqttClient.class));
                 closeQuietly(registry.lookupByNameAndType("emsCommandSender", MqttSender.class));
                 simulatorMqtt.close();

@@ -33,12 +33,16 @@ public class MqttSender implements AutoCloseable {
         client.setTimeToWait(10_000);
     }
 
-    public synchronized void publish(String topic, String payload, int qos) throws MqttException {
+    public void publish(String topic, String payload, int qos) throws MqttException {
+        publish(topic, payload.getBytes(StandardCharsets.UTF_8), qos);
+    }
+
+    public synchronized void publish(String topic, byte[] payload, int qos) throws MqttException {
         if (!client.isConnected()) {
             client.connect(options);
             LOG.info("MQTT client {} connected to {} ({})", client.getClientId(), client.getServerURI(), purpose);
         }
-        MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
+        MqttMessage m = new MqttMessage(payload);
         m.setQos(qos);
         client.publish(topic, m);
     }
