@@ -6,7 +6,6 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -503,19 +502,7 @@ public class AutocoreMonitor {
     }
 
     private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        JsonNode t = p.get("timestamp");
-        if (t == null || t.isNull()) {
-            return Instant.now();
-        }
-        try {
-            Instant ts = Instant.parse(t.asText());
-            if (ts.isAfter(Instant.now().plusSeconds(3600)) || ts.isBefore(Instant.parse("2000-01-01T00:00:00Z"))) {
-                throw new InvalidMessageException("field 'timestamp' (" + ts + ") is more than an hour ahead or before 2000");
-            }
-            return ts;
-        } catch (DateTimeParseException e) {
-            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant: '" + JsonFields.printable(t.asText()) + "'");
-        }
+        return io.gridwire.mqtt.PayloadTimestamps.of(p);
     }
 
     private static String text(JsonNode p, String field, int max, boolean required) throws InvalidMessageException {

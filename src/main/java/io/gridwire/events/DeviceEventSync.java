@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Map;
 
@@ -73,12 +72,7 @@ public class DeviceEventSync {
             throw new InvalidMessageException("device_id '" + deviceId + "' does not match the topic's '"
                                               + JsonFields.printable(String.valueOf(topicDeviceId)) + "'");
         }
-        Instant at;
-        try {
-            at = Instant.parse(text(event, "timestamp"));
-        } catch (DateTimeParseException e) {
-            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant");
-        }
+        Instant at = io.gridwire.mqtt.PayloadTimestamps.parse(text(event, "timestamp"));
         boolean delete = eventType.equals("device.deleted");
         Object rawData = event.get("device_data");
         if (!delete && !(rawData instanceof Map)) {

@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 
 import javax.sql.DataSource;
 
@@ -118,14 +117,6 @@ public class SocketMessages {
     }
 
     private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        JsonNode t = p.get("timestamp");
-        if (t == null || t.isNull()) {
-            return Instant.now();
-        }
-        try {
-            return Instant.parse(t.asText());
-        } catch (DateTimeParseException e) {
-            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant");
-        }
+        return io.gridwire.mqtt.PayloadTimestamps.of(p);
     }
 }

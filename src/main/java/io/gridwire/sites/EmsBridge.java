@@ -5,7 +5,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -396,15 +395,7 @@ public class EmsBridge {
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        JsonNode t = p.get("timestamp");
-        if (t == null || t.isNull()) {
-            return Instant.now();
-        }
-        try {
-            return Instant.parse(t.asText());
-        } catch (DateTimeParseException e) {
-            throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant: '" + JsonFields.printable(t.asText()) + "'");
-        }
+        return io.gridwire.mqtt.PayloadTimestamps.of(p);
     }
 
     private static String abbreviate(String s) {
