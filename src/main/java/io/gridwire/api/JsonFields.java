@@ -76,9 +76,9 @@ public final class JsonFields {
         return v;
     }
 
-    /** A string safe to echo in a message: control characters replaced, length capped. */
+    /** A string safe to echo in a message or a log: control characters and markup brackets replaced, length capped. */
     public static String printable(String s) {
         String t = s.length() > 64 ? s.substring(0, 64) + "..." : s;
-        return t.replaceAll("\\p{Cntrl}", "?");
+        return t.replaceAll("[\\p{Cntrl}<>]", "?");
     }
 }

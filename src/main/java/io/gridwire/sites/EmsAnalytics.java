@@ -119,6 +119,16 @@ public class EmsAnalytics {
         String serial = Http.path(e, "serialNumber");
         List<Map<String, Object>> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
+             PreparedStatement known = c.prepareStatement("SELECT 1 FROM ems_devices WHERE serial_number = ?")) {
+            known.setString(1, serial);
+            try (ResultSet rs = known.executeQuery()) {
+                if (!rs.next()) {
+                    throw io.gridwire.api.ApiException.notFound("unknown device '" + io.gridwire.api.JsonFields.printable(
+                            String.valueOf(serial)) + "'");
+                }
+            }
+        }
+        try (Connection c = dataSource.getConnection();
              PreparedStatement st = c.prepareStatement(
                      "SELECT hour, samples, min_power_kw, max_power_kw, sum_power_kw / samples, first_ts, last_ts, "
                      + "sum_power_kw / samples * extract(epoch FROM last_ts - first_ts) / 3600 "
