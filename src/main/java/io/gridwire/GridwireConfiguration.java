@@ -294,8 +294,6 @@ public class GridwireConfiguration implements CamelConfiguration {
         o.setSessionExpiryInterval((long) p.integer("mqtt.sessionExpirySeconds"));
         o.setReceiveMaximum(p.integer("mqtt.receiveMaximum"));
         o.setKeepAliveInterval(p.integer("mqtt.keepAliveSeconds"));
-        o.setAutomaticReconnect(true);
-        o.setAutomaticReconnectDelay(1, 30);
         return new DeferredConnectMqttClient(brokerUri(p), clientId, o, p.integer("mqtt.connectRetrySeconds"));
     }
 

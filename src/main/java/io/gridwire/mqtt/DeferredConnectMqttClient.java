@@ -47,6 +47,8 @@ public class DeferredConnectMqttClient extends MqttClient {
             return t;
         });
         setManualAcks(true);
+        // reconnects are ours (see the callback): never Paho's automatic ones
+        options.setAutomaticReconnect(false);
     }
 
     /** Where the consumer subscribes to this topic, the subscriptions are managed with add/removeSubscription instead. */
@@ -62,8 +64,14 @@ public class DeferredConnectMqttClient extends MqttClient {
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
                 lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
                         : " (" + response.getException().getMessage() + ")");
-                LOG.warn("MQTT client {} lost its connection to {}: {}", getClientId(), getServerURI(), lastError);
+                LOG.warn("MQTT client {} lost its connection to {}: {}; reconnecting every {} s", getClientId(),
+                        getServerURI(), lastError, retrySeconds);
                 callback.disconnected(response);
+                // our own reconnect: Paho's automatic one keeps its backoff in a static field shared by every client,
+                // so with several connections one broker restart left some of them away for minutes
+                if (!closed) {
+                    connector.schedule(DeferredConnectMqttClient.this::tryConnect, retrySeconds, TimeUnit.SECONDS);
+                }
             }
 
             @Override

@@ -130,6 +130,8 @@ public class SocketSubscriptions extends SimpleEventNotifierSupport {
                 lookup.put(key + "|" + rs.getString(2), rs.getLong(1));
             }
         }
+        // the new map first: a connection started below gets its session backlog at once, and must find its sockets
+        socketByBrokerTopic = lookup;
         // brokers no socket uses any more
         for (String key : new java.util.ArrayList<>(groups.keySet())) {
             if (!wanted.containsKey(key)) {
@@ -162,7 +164,6 @@ public class SocketSubscriptions extends SimpleEventNotifierSupport {
                 }
             }
         }
-        socketByBrokerTopic = lookup;
     }
 
     private Group start(String key, Broker b, Map<String, Integer> topics) throws Exception {
@@ -176,8 +177,6 @@ public class SocketSubscriptions extends SimpleEventNotifierSupport {
         o.setCleanStart(b.cleanSession());
         o.setSessionExpiryInterval(b.cleanSession() ? 0L : sessionExpirySeconds);
         o.setKeepAliveInterval(b.keepalive());
-        o.setAutomaticReconnect(true);
-        o.setAutomaticReconnectDelay(1, 10);
         String routeId = "pdu-broker-" + key;
         DeferredConnectMqttClient client = new DeferredConnectMqttClient("tcp://" + b.host() + ":" + b.port(),
                 clientIdPrefix + "-pdu-" + key, o, connectRetrySeconds);

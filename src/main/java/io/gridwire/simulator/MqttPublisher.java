@@ -44,15 +44,48 @@ public class MqttPublisher implements Publisher, AutoCloseable {
         options.setUserName(user);
         options.setPassword(password.getBytes(StandardCharsets.UTF_8));
         options.setCleanStart(true);
-        options.setAutomaticReconnect(true);
-        options.setAutomaticReconnectDelay(1, 10);
+        // reconnects are ours (Paho's automatic backoff is shared by every client in the JVM)
+        options.setAutomaticReconnect(false);
         this.qos = qos;
         this.maxInflight = maxInflight;
         this.inflight = new Semaphore(maxInflight);
     }
 
-    /** Connects in the background, retrying every few seconds until the broker answers. */
+    /** Connects in the background, retrying every few seconds until the broker answers; again after a lost connection. */
     public void start() {
+        client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+            @Override
+            public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
+                LOG.warn("MQTT client {} lost its connection to {}; reconnecting", client.getClientId(), client.getServerURI());
+                if (!closed) {
+                    connectInBackground();
+                }
+            }
+
+            @Override
+            public void mqttErrorOccurred(MqttException e) {
+            }
+
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+            }
+
+            @Override
+            public void deliveryComplete(IMqttToken token) {
+            }
+
+            @Override
+            public void connectComplete(boolean reconnect, String serverURI) {
+            }
+
+            @Override
+            public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) {
+            }
+        });
+        connectInBackground();
+    }
+
+    private synchronized void connectInBackground() {
         Thread t = new Thread(() -> {
             while (!closed && !client.isConnected()) {
                 try {

@@ -31,6 +31,8 @@ public final class Devices implements AutoCloseable {
         }
         o.setCleanStart(true);
         o.setAutomaticReconnect(true);
+        // a device comes back within seconds of its broker (Paho's default backoff grows to 2 minutes)
+        o.setAutomaticReconnectDelay(1, 2);
         client.connect(o);
     }
 
