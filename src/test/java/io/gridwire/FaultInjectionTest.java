@@ -35,8 +35,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  */
 class FaultInjectionTest {
 
-    private static final int PER_FAMILY = 300;      // 10 per second per family: a 30 s stream
-    private static final Duration OUTAGE = Duration.ofSeconds(30);
+    /** Messages per family, 10 per second (300: a 30 s stream); bench/soak.sh runs longer streams and outages. */
+    private static final int PER_FAMILY = Integer.getInteger("gridwire.fault.perFamily", 300);
+    private static final Duration OUTAGE = Duration.ofSeconds(Integer.getInteger("gridwire.fault.outageSeconds", 30));
 
     private static GridwireProcess gridwire;
     private static Api api;
