@@ -172,23 +172,8 @@ public class AutocoreMaintenance {
     }
 
     private List<Map<String, Object>> query(String sql, Object... params) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                st.setObject(i + 1, params[i]);
-            }
-            List<Map<String, Object>> out = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-                int n = rs.getMetaData().getColumnCount();
-                while (rs.next()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    for (int i = 1; i <= n; i++) {
-                        Object v = rs.getObject(i);
-                        row.put(rs.getMetaData().getColumnLabel(i), v instanceof Timestamp t ? t.toInstant().toString() : v);
-                    }
-                    out.add(row);
-                }
-            }
-            return out;
+        try (Connection c = dataSource.getConnection()) {
+            return io.gridwire.db.Rows.of(c, sql, params);
         }
     }
 }

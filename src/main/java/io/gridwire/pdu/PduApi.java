@@ -414,24 +414,7 @@ public class PduApi {
     }
 
     private static List<Map<String, Object>> query(Connection c, String sql, Object... params) throws SQLException {
-        try (PreparedStatement st = c.prepareStatement(sql)) {
-            for (int i = 0; i < params.length; i++) {
-                st.setObject(i + 1, params[i]);
-            }
-            List<Map<String, Object>> out = new ArrayList<>();
-            try (ResultSet rs = st.executeQuery()) {
-                int n = rs.getMetaData().getColumnCount();
-                while (rs.next()) {
-                    Map<String, Object> row = new LinkedHashMap<>();
-                    for (int i = 1; i <= n; i++) {
-                        Object v = rs.getObject(i);
-                        row.put(rs.getMetaData().getColumnLabel(i), v instanceof java.sql.Timestamp t ? t.toInstant().toString() : v);
-                    }
-                    out.add(row);
-                }
-            }
-            return out;
-        }
+        return io.gridwire.db.Rows.of(c, sql, params);
     }
 
     private static long id(Exchange e, String name) {
