@@ -5,6 +5,12 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/services.sh start
+
+# HawtioConsoleTest drives Debian's headless Chromium with playwright-core (src/test/browser, versions locked).
+if ! command -v chromium >/dev/null 2>&1; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
+fi
+npm ci --prefix src/test/browser --no-audit --no-fund --loglevel=error
 mvn -B verify "$@"
 
 # No Docker engine runs here: keep the container deployment correct by validating the compose file.

@@ -22,6 +22,7 @@ import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
 import io.gridwire.events.DeviceEventSync;
 import io.gridwire.metrics.Meters;
+import io.gridwire.ops.HawtioConsole;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.gridwire.mqtt.JsonPayloads;
@@ -169,6 +170,12 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("deadLetterApi", new DeadLetterApi(dataSource, replays, apiAuth));
         registry.bind("apiErrors", new ApiErrors());
 
+        HawtioConsole hawtio = hawtioConsole(p);
+        if (hawtio != null) {
+            registry.bind("hawtioConsole", hawtio);
+            context.addService(hawtio);
+        }
+
         // Stopped after the routes (services stop in reverse order): batches flush, acks go out, then disconnect.
         context.addService(new ServiceSupport() {
             @Override
@@ -257,6 +264,27 @@ public class GridwireConfiguration implements CamelConfiguration {
         }
     }
 
+    private static HawtioConsole hawtioConsole(Props p) throws Exception {
+        if (!Boolean.parseBoolean(p.get("hawtio.enabled"))) {
+            LOG.info("Hawtio console off (hawtio.enabled=false)");
+            return null;
+        }
+        String war = p.optional("hawtio.war");
+        java.nio.file.Path warPath = war.isBlank()
+                ? java.nio.file.Path.of(GridwireConfiguration.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                        .getParent().resolve("hawtio").resolve("hawtio.war")
+                : java.nio.file.Path.of(war);
+        boolean auth = Boolean.parseBoolean(p.get("hawtio.authentication"));
+        String password = p.optional("hawtio.password");
+        if (auth && password.isBlank()) {
+            LOG.error("Hawtio console off: hawtio.authentication is on and no password is set (set HAWTIO_PASSWORD, "
+                    + "and HAWTIO_USER if not '{}')", p.optional("hawtio.user"));
+            return null;
+        }
+        return new HawtioConsole(new HawtioConsole.Settings(p.get("hawtio.host"), p.integer("hawtio.port"), warPath, auth,
+                p.optional("hawtio.user"), password));
+    }
+
     private static DataSource dataSource(Props p) {
         HikariConfig c = new HikariConfig();
         c.setPoolName("gridwire-db");
@@ -312,6 +340,11 @@ public class GridwireConfiguration implements CamelConfiguration {
         String get(String key) {
             return context.getPropertiesComponent().resolveProperty(key)
                     .orElseThrow(() -> new IllegalArgumentException("missing configuration property " + key));
+        }
+
+        /** The value, or "" when the key is unset or empty. */
+        String optional(String key) {
+            return context.getPropertiesComponent().resolveProperty(key).orElse("").trim();
         }
 
         double decimal(String key) {

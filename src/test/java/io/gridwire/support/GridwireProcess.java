@@ -40,6 +40,8 @@ public final class GridwireProcess implements AutoCloseable {
         env.put("MQTT_CLIENTID", "gridwire-test-" + name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         env.put("MQTT_SESSIONEXPIRYSECONDS", "600");
         env.put("SIMULATOR_ENABLED", "false");
+        // the console has its own port; HawtioConsoleTest turns it on
+        env.put("HAWTIO_ENABLED", "false");
         env.putAll(overrides);
     }
 
@@ -144,7 +146,7 @@ public final class GridwireProcess implements AutoCloseable {
         stop();
     }
 
-    private static int freePort() {
+    public static int freePort() {
         try (ServerSocket s = new ServerSocket(0)) {
             return s.getLocalPort();
         } catch (IOException e) {

@@ -1,0 +1,75 @@
+// Drives gridwire's Hawtio console in Debian's headless Chromium: logs in, opens the Camel routes view (every
+// route with its exchange counts), then one route's diagram and its source. Prints each view's text after a
+// "=== <view>" line for the JUnit test to check, and saves a screenshot of each view.
+// Environment: HAWTIO_URL (default http://localhost:8081/hawtio/), HAWTIO_USER, HAWTIO_PASSWORD, ROUTE (the route
+// whose diagram and source to open), SCREENSHOTS (directory, default target), CHROMIUM (default /usr/bin/chromium).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const base = process.env.HAWTIO_URL ?? 'http://localhost:8081/hawtio/';
+const route = process.env.ROUTE ?? 'energy-telemetry-ingest';
+const shots = process.env.SCREENSHOTS ?? 'target';
+const step = (s) => console.error(`[hawtio] ${s}`);
+
+// the flags that keep Chromium off the (closed) network, as root, with a fresh profile
+const browser = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'gridwire-chromium-')), {
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  viewport: { width: 1600, height: 1000 },
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+
+async function view(page, name) {
+  await page.screenshot({ path: join(shots, `hawtio-${name}.png`), fullPage: false });
+  console.log(`=== ${name}`);
+  console.log(await page.locator('main, [role=main], body').first().innerText());
+}
+
+try {
+  const page = browser.pages()[0] ?? await browser.newPage();
+  if (process.env.DEBUG) page.on('requestfailed', r => step('failed ' + r.url()));
+  // Hawtio's Source view loads its editor (Monaco 0.43.0) from cdn.jsdelivr.net, which a browser with internet
+  // access reaches; this machine has none, so the same files come from the npm package instead.
+  const monaco = join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'monaco-editor');
+  await page.route('https://cdn.jsdelivr.net/npm/monaco-editor@0.43.0/**', (r) => {
+    const file = join(monaco, new URL(r.request().url()).pathname.replace(/^\/npm\/monaco-editor@0.43.0\//, ''));
+    const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
+    r.fulfill({ status: 200, contentType: type, body: readFileSync(file) });
+  });
+  page.setDefaultTimeout(30000);
+  step(`open ${base}`);
+  await page.goto(base);
+  const user = page.locator('#pf-login-username-id');
+  const login = await user.waitFor({ timeout: 15000 }).then(() => true, () => false);
+  if (login) {
+    step('log in');
+    await user.fill(process.env.HAWTIO_USER ?? 'admin');
+    await page.locator('#pf-login-password-id').fill(process.env.HAWTIO_PASSWORD ?? '');
+    await page.getByRole('button', { name: /log in/i }).click();
+    await page.getByRole('link', { name: 'Camel', exact: true }).waitFor();
+  }
+  step('open Camel > routes');
+  await page.getByRole('link', { name: 'Camel', exact: true }).click();
+  await page.getByText('routes', { exact: true }).first().click();
+  await page.getByRole('columnheader', { name: /completed/i }).first().waitFor();
+  await page.getByText(route, { exact: true }).last().waitFor();
+  await view(page, 'routes');
+
+  step(`open route ${route}: diagram`);
+  await page.getByText(route, { exact: true }).first().click();
+  await page.getByText('Route Diagram', { exact: true }).first().click();
+  await page.waitForTimeout(3000);
+  await view(page, 'route-diagram');
+
+  step(`open route ${route}: source`);
+  await page.getByText('Source', { exact: true }).first().click();
+  await page.locator('.monaco-editor .view-lines').first().waitFor();
+  await page.waitForTimeout(500);
+  await view(page, 'route-source');
+} finally {
+  await browser.close();
+}
