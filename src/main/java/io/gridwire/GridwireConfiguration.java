@@ -1,6 +1,8 @@
 package io.gridwire;
 
 import java.time.Duration;
+import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -21,7 +23,10 @@ import io.gridwire.api.DeadLetterApi;
 import io.gridwire.api.MockDeviceApi;
 import io.gridwire.api.RegistryApi;
 import io.gridwire.events.DeviceEventSync;
+import io.gridwire.metrics.KafkaSendTiming;
 import io.gridwire.metrics.Meters;
+import io.gridwire.metrics.RouteMeters;
+import io.gridwire.ops.DependencyCheck;
 import io.gridwire.ops.HawtioConsole;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
@@ -83,13 +88,13 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("energyTopicHeaders", new TopicHeaders(p.get("mqtt.topics.energyData"), "deviceId"));
 
         InfluxDBClient influx = influxClient(p);
-        registry.bind("postgresTelemetrySink", new PostgresTelemetrySink(dataSource));
+        Meters meters = new Meters(context);
+        registry.bind("postgresTelemetrySink", new PostgresTelemetrySink(dataSource, meters));
         registry.bind("influxTelemetrySink", new InfluxTelemetrySink(influx, p.get("influx.bucket"), p.get("influx.org"),
-                p.get("influx.measurement.energy")));
+                p.get("influx.measurement.energy"), meters));
         registry.bind("kafkaRecords", new KafkaRecords(context, readings));
         long retryMs = p.integer("telemetry.retry.initialDelayMs");
         long maxRetryMs = p.integer("telemetry.retry.maxDelayMs");
-        Meters meters = new Meters(context);
         DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs, meters);
         registry.bind("deadLetterStore", deadLetters);
 
@@ -135,7 +140,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         // Seed 002 AutoCore monitor.
         DeferredConnectMqttClient autocoreMqtt = mqttClient(p, clientId + "-autocore");
         KafkaSender kafkaSender = new KafkaSender(p.get("kafka.bootstrap.servers"), p.integer("kafka.maxBlockMs"),
-                p.integer("kafka.deliveryTimeoutMs"), p.integer("kafka.requestTimeoutMs"));
+                p.integer("kafka.deliveryTimeoutMs"), p.integer("kafka.requestTimeoutMs")).withMeters(meters);
         registry.bind("autocoreMqttClient", autocoreMqtt);
         registry.bind("autocoreTopic", new AutocoreTopic(p.get("autocore.prefix")));
         String unknownDevices = p.get("autocore.unknownDevices");
@@ -170,6 +175,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("deadLetterApi", new DeadLetterApi(dataSource, replays, apiAuth));
         registry.bind("apiErrors", new ApiErrors());
 
+        dependencyChecks(context, p, dataSource, sockets);
+
         HawtioConsole hawtio = hawtioConsole(p);
         if (hawtio != null) {
             registry.bind("hawtioConsole", hawtio);
@@ -201,6 +208,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         simulatorMqtt.start();
         context.getManagementStrategy().addEventNotifier(new StartupBanner(p, mockDevices));
         context.getManagementStrategy().addEventNotifier(new RouteStartFailures());
+        context.getManagementStrategy().addEventNotifier(new RouteMeters(context, meters));
+        context.getCamelContextExtension().addInterceptStrategy(new KafkaSendTiming(meters));
     }
 
     private static void sitesBridge(CamelContext context, Props p, DataSource dataSource, JsonPayloads payloads,
@@ -262,6 +271,29 @@ public class GridwireConfiguration implements CamelConfiguration {
                 LOG.debug("close failed: {}", e.getMessage());
             }
         }
+    }
+
+    /** /observe/health: one check per real dependency (each subscribing MQTT connection, PostgreSQL, Kafka, InfluxDB). */
+    private static void dependencyChecks(CamelContext context, Props p, DataSource dataSource, SocketSubscriptions sockets) {
+        org.apache.camel.health.HealthCheckRegistry health = org.apache.camel.health.HealthCheckRegistry.get(context);
+        if (health == null) {
+            return;
+        }
+        Registry registry = context.getRegistry();
+        for (String[] c : new String[][] {{"mqtt-energy", "energyMqttClient"}, {"mqtt-commands", "commandsMqttClient"},
+                {"mqtt-device-events", "eventsMqttClient"}, {"mqtt-autocore", "autocoreMqttClient"}, {"mqtt-sites", "sitesMqttClient"}}) {
+            health.register(DependencyCheck.mqtt(c[0], registry.lookupByNameAndType(c[1], DeferredConnectMqttClient.class)));
+        }
+        health.register(new DependencyCheck("mqtt-pdu-brokers", details -> {
+            Map<String, String> problems = sockets.brokerProblems();
+            problems.forEach((broker, problem) -> details.put(broker, problem == null ? "connected" : problem));
+            List<String> down = problems.entrySet().stream().filter(e -> e.getValue() != null)
+                    .map(e -> e.getKey() + " " + e.getValue()).toList();
+            return down.isEmpty() ? null : "PDU socket broker(s) down: " + String.join("; ", down);
+        }));
+        health.register(DependencyCheck.postgresql(dataSource, p.get("db.url")));
+        health.register(DependencyCheck.kafka(p.get("kafka.bootstrap.servers")));
+        health.register(DependencyCheck.influxdb(p.get("influx.url")));
     }
 
     private static HawtioConsole hawtioConsole(Props p) throws Exception {

@@ -2,6 +2,7 @@ package io.gridwire.metrics;
 
 import java.util.concurrent.TimeUnit;
 
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Metrics;
 import io.micrometer.core.instrument.Timer;
@@ -26,6 +27,46 @@ public class Meters {
 
     public void time(String name, long nanos, String... tags) {
         Timer.builder(name).tags(tags).register(registry()).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * One write to a sink: gridwire_sink_batch_size{sink} (messages per write), gridwire_sink_write_seconds{sink,outcome}
+     * and, when it failed, gridwire_sink_failures_total{sink,kind} (kind transient: the sink was unavailable and the
+     * write is retried; rejected: the sink refused the data).
+     */
+    public void sinkWrite(String sink, int size, long nanos, Throwable failure) {
+        MeterRegistry r = registry();
+        DistributionSummary.builder("gridwire_sink_batch_size").tag("sink", sink).register(r).record(size);
+        Timer.builder("gridwire_sink_write").tags("sink", sink, "outcome", failure == null ? "ok" : "failed").register(r)
+                .record(nanos, TimeUnit.NANOSECONDS);
+        if (failure != null) {
+            r.counter("gridwire_sink_failures", "sink", sink, "kind",
+                    io.gridwire.sink.SinkFailures.isTransient(failure) ? "transient" : "rejected").increment();
+        }
+    }
+
+    /** Times one write to a sink and records it with {@link #sinkWrite}. */
+    public <T> T sinkWrite(String sink, int size, Write<T> write) throws Exception {
+        long start = System.nanoTime();
+        try {
+            T result = write.run();
+            sinkWrite(sink, size, System.nanoTime() - start, null);
+            return result;
+        } catch (Exception | Error e) {
+            sinkWrite(sink, size, System.nanoTime() - start, e);
+            throw e;
+        }
+    }
+
+    /** A sink write. */
+    @FunctionalInterface
+    public interface Write<T> {
+        T run() throws Exception;
+    }
+
+    /** A gauge read on every scrape (e.g. messages awaiting their ack). */
+    public void gauge(String name, java.util.function.Supplier<Number> value, String... tags) {
+        io.micrometer.core.instrument.Gauge.builder(name, () -> value.get()).tags(tags).register(registry());
     }
 
     private MeterRegistry registry() {

@@ -238,6 +238,16 @@ public class SocketSubscriptions extends SimpleEventNotifierSupport {
         return m;
     }
 
+    /** Each socket broker connection ("host:port as user") and whether it is up: null, else why not. */
+    public Map<String, String> brokerProblems() {
+        Map<String, String> m = new java.util.TreeMap<>();
+        for (Group g : groups.values()) {
+            String error = g.client.lastError();
+            m.put(g.broker.describe(), g.client.isConnected() ? null : "not connected" + (error == null ? "" : ": " + error));
+        }
+        return m;
+    }
+
     /** Closes every broker connection (gridwire stopping). */
     public synchronized void shutdown() {
         groups.values().forEach(g -> g.client.shutdown());

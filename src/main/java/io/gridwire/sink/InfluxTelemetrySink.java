@@ -4,6 +4,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
+
+import io.gridwire.metrics.Meters;
 import java.util.concurrent.TimeUnit;
 
 import com.influxdb.client.InfluxDBClient;
@@ -26,20 +28,26 @@ public class InfluxTelemetrySink {
     private final String org;
     private final String measurement;
 
-    public InfluxTelemetrySink(InfluxDBClient client, String bucket, String org, String measurement) {
+    private final Meters meters;
+
+    public InfluxTelemetrySink(InfluxDBClient client, String bucket, String org, String measurement, Meters meters) {
+        this.meters = meters;
         this.writeApi = client.getWriteApiBlocking();
         this.bucket = bucket;
         this.org = org;
         this.measurement = escapeKey(measurement);
     }
 
-    public void write(List<Reading> readings) {
+    public void write(List<Reading> readings) throws Exception {
         List<String> lines = new ArrayList<>(readings.size());
         for (Reading r : readings) {
             lines.add(line(r));
         }
         long start = System.nanoTime();
-        writeApi.writeRecords(bucket, org, WritePrecision.NS, lines);
+        meters.sinkWrite("influxdb:" + measurement, lines.size(), () -> {
+            writeApi.writeRecords(bucket, org, WritePrecision.NS, lines);
+            return null;
+        });
         LOG.debug("wrote {} points in {} ms", lines.size(), (System.nanoTime() - start) / 1_000_000);
     }
 

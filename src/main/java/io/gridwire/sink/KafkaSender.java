@@ -20,6 +20,14 @@ public class KafkaSender implements AutoCloseable {
     private final long timeoutMs;
     private volatile KafkaProducer<String, String> producer;
 
+    private io.gridwire.metrics.Meters meters;
+
+    /** Records every send as a sink write (gridwire_sink_*{sink="kafka:{topic}"}). */
+    public KafkaSender withMeters(io.gridwire.metrics.Meters meters) {
+        this.meters = meters;
+        return this;
+    }
+
     public KafkaSender(String bootstrapServers, int maxBlockMs, int deliveryTimeoutMs, int requestTimeoutMs) {
         config.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
@@ -42,10 +50,20 @@ public class KafkaSender implements AutoCloseable {
         ProducerRecord<String, String> record = new ProducerRecord<>(topic, key, value);
         record.headers().add("gridwire_message_id", messageId.getBytes(StandardCharsets.UTF_8));
         headers.forEach((k, v) -> record.headers().add(k, v.getBytes(StandardCharsets.UTF_8)));
+        long start = System.nanoTime();
+        Exception failure = null;
         try {
             producer().send(record).get(timeoutMs, TimeUnit.MILLISECONDS);
         } catch (java.util.concurrent.ExecutionException e) {
-            throw e.getCause() instanceof Exception cause ? cause : e;
+            failure = e.getCause() instanceof Exception cause ? cause : e;
+            throw failure;
+        } catch (Exception e) {
+            failure = e;
+            throw e;
+        } finally {
+            if (meters != null) {
+                meters.sinkWrite("kafka:" + topic, 1, System.nanoTime() - start, failure);
+            }
         }
     }
 

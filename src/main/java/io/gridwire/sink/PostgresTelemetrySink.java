@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.gridwire.metrics.Meters;
+
 import javax.sql.DataSource;
 
 import io.gridwire.telemetry.Reading;
@@ -41,12 +43,21 @@ public class PostgresTelemetrySink {
             WHERE s."timestamp" < EXCLUDED."timestamp\"""";
 
     private final DataSource dataSource;
+    private final Meters meters;
 
-    public PostgresTelemetrySink(DataSource dataSource) {
+    public PostgresTelemetrySink(DataSource dataSource, Meters meters) {
         this.dataSource = dataSource;
+        this.meters = meters;
     }
 
-    public void write(List<Reading> readings) throws SQLException {
+    public void write(List<Reading> readings) throws Exception {
+        meters.sinkWrite("postgresql:device_readings", readings.size(), () -> {
+            commit(readings);
+            return null;
+        });
+    }
+
+    private void commit(List<Reading> readings) throws SQLException {
         long start = System.nanoTime();
         Map<String, Reading> newest = new LinkedHashMap<>();
         for (Reading r : readings) {

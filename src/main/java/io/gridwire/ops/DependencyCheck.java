@@ -1,0 +1,136 @@
+package io.gridwire.ops;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.sql.Connection;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import javax.sql.DataSource;
+
+import io.gridwire.mqtt.DeferredConnectMqttClient;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+
+/**
+ * A Camel health check (group gridwire) of one real dependency: DOWN with the reason as its message while the
+ * dependency is unreachable, so /observe/health answers 503 and says why. A readiness check: a dependency that is
+ * down makes gridwire not ready (nothing is lost, messages wait unacked), it does not make gridwire dead.
+ */
+public final class DependencyCheck extends AbstractHealthCheck {
+
+    /** Looks at the dependency: null when it is fine, else the reason; may add details. */
+    @FunctionalInterface
+    public interface Probe {
+        String problem(Map<String, Object> details) throws Exception;
+    }
+
+    private final Probe probe;
+
+    public DependencyCheck(String id, Probe probe) {
+        super("gridwire", id);
+        this.probe = probe;
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        String problem;
+        try {
+            problem = probe.problem(details);
+        } catch (Exception e) {
+            problem = e.getClass().getSimpleName() + ": " + e.getMessage();
+        }
+        details.forEach(builder::detail);
+        if (problem == null) {
+            builder.up();
+        } else {
+            builder.message(problem).down();
+        }
+    }
+
+    /** host:port[/path] of a URL: Camel's health JSON escapes '/' twice, so messages name places without the scheme. */
+    static String where(String url) {
+        String rest = url.replaceFirst("^(jdbc:)?[a-zA-Z0-9+.-]+://", "");
+        int slash = rest.indexOf('/');
+        return slash < 0 ? rest : rest.substring(0, slash) + " (" + rest.substring(slash + 1).replace('/', ' ') + ")";
+    }
+
+    /** An MQTT connection gridwire subscribes with. */
+    public static DependencyCheck mqtt(String id, DeferredConnectMqttClient client) {
+        return new DependencyCheck(id, details -> {
+            details.put("broker", client.getServerURI());
+            details.put("client_id", client.getClientId());
+            if (client.isConnected()) {
+                return null;
+            }
+            String error = client.lastError();
+            return "MQTT client " + client.getClientId() + " not connected to " + where(client.getServerURI())
+                    + (error == null ? "" : ": " + error);
+        });
+    }
+
+    /** PostgreSQL: a pooled connection that answers within 2 s. */
+    public static DependencyCheck postgresql(DataSource dataSource, String url) {
+        return new DependencyCheck("postgresql", details -> {
+            details.put("url", url);
+            try (Connection c = dataSource.getConnection()) {
+                return c.isValid(2) ? null : "PostgreSQL at " + where(url) + " did not answer within 2 s";
+            } catch (java.sql.SQLException e) {
+                return "PostgreSQL at " + where(url) + " unreachable: " + e.getMessage();
+            }
+        });
+    }
+
+    /** Kafka: the cluster can be described within 3 s. */
+    public static DependencyCheck kafka(String bootstrap) {
+        Admin[] admin = new Admin[1];
+        return new DependencyCheck("kafka", details -> {
+            details.put("bootstrap_servers", bootstrap);
+            synchronized (admin) {
+                if (admin[0] == null) {
+                    admin[0] = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000));
+                }
+            }
+            try {
+                details.put("nodes", admin[0].describeCluster(new DescribeClusterOptions().timeoutMs(2500)).nodes()
+                        .get(3, TimeUnit.SECONDS).size());
+                return null;
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                Throwable cause = e.getCause() == null ? e : e.getCause();
+                return "Kafka at " + bootstrap + " unreachable: " + cause.getClass().getSimpleName()
+                        + (cause.getMessage() == null ? "" : " " + cause.getMessage());
+            }
+        });
+    }
+
+    /** The InfluxDB v2 API (QuestDB locally): GET /ping answers 2xx within 3 s. */
+    public static DependencyCheck influxdb(String url) {
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+        URI ping = URI.create(url.replaceAll("/+$", "") + "/ping");
+        return new DependencyCheck("influxdb", details -> {
+            details.put("url", url);
+            try {
+                HttpResponse<Void> r = http.send(HttpRequest.newBuilder(ping).timeout(Duration.ofSeconds(3)).GET().build(),
+                        HttpResponse.BodyHandlers.discarding());
+                return r.statusCode() / 100 == 2 ? null : "InfluxDB API at " + where(url) + " answered " + r.statusCode() + " to ping";
+            } catch (java.io.IOException e) {
+                return "InfluxDB API at " + where(url) + " unreachable: " + e.getClass().getSimpleName()
+                        + (e.getMessage() == null ? "" : " " + e.getMessage());
+            }
+        });
+    }
+}

@@ -1,0 +1,167 @@
+package io.gridwire;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gridwire.support.Api;
+import io.gridwire.support.Devices;
+import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.Services;
+import io.gridwire.support.Sinks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * /observe/health has a check per real dependency and answers 503 with the reason while one is down (each service
+ * stopped for real); /observe/metrics has per-route and per-sink figures, dead letters by reason and the messages
+ * awaiting their ack.
+ */
+class HealthAndMetricsTest {
+
+    private static final Duration SOON = Duration.ofSeconds(60);
+    private static final List<String> DEPENDENCIES = List.of("mqtt-energy", "mqtt-commands", "mqtt-device-events",
+            "mqtt-autocore", "mqtt-sites", "mqtt-pdu-brokers", "postgresql", "kafka", "influxdb");
+    private static GridwireProcess gridwire;
+    private static Api api;
+    private static Devices mqtt;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gridwire = new GridwireProcess("health", Map.of()).start();
+        api = new Api(gridwire.httpPort());
+        mqtt = new Devices();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (mqtt != null) {
+            mqtt.close();
+        }
+        if (gridwire != null) {
+            gridwire.stop();
+        }
+        Sinks.removeTestDevices();
+    }
+
+    private static JsonNode check(String id) {
+        JsonNode health = api.get("/observe/health?exposureLevel=full&data=true").json();
+        for (JsonNode c : health.path("checks")) {
+            if (c.path("name").asText().equals(id)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void aCheckPerDependencyAnd503WithTheReasonWhileOneIsDown() throws Exception {
+        Api.Response all = api.get("/observe/health?exposureLevel=full&data=true");
+        assertEquals(200, all.status(), all.toString());
+        for (String id : DEPENDENCIES) {
+            JsonNode c = check(id);
+            assertTrue(c != null && c.path("status").asText().equals("UP"), id + " UP: " + c);
+        }
+
+        outage("questdb", "influxdb", "InfluxDB API at");
+        outage("postgresql", "postgresql", "PostgreSQL at");
+        outage("kafka", "kafka", "Kafka at");
+        outage("mosquitto", "mqtt-energy", "not connected to");
+    }
+
+    /** Stops a service: /observe/health 503 naming the check and the reason, liveness still UP; then back to 200. */
+    private static void outage(String service, String check, String reason) throws Exception {
+        long t0 = System.nanoTime();
+        Services.stop(service);
+        try {
+            await(service + " down in /observe/health").atMost(SOON).until(() -> {
+                Api.Response h = api.get("/observe/health");
+                return h.status() == 503 && h.text().contains("\"name\":\"" + check + "\"") && h.text().contains(reason);
+            });
+            System.out.printf("health: %s stopped -> 503 naming '%s' after %.1f s: %s%n", service, check,
+                    (System.nanoTime() - t0) / 1e9, api.get("/observe/health").text());
+            assertEquals(200, api.get("/observe/health/live").status(), "a dependency down is not a dead gridwire");
+        } finally {
+            Services.start(service);
+        }
+        long t1 = System.nanoTime();
+        await(service + " back in /observe/health").atMost(Duration.ofSeconds(90))
+                .until(() -> api.get("/observe/health").status() == 200);
+        System.out.printf("health: %s started -> 200 after %.1f s%n", service, (System.nanoTime() - t1) / 1e9);
+    }
+
+    @Test
+    void metricsPerRoutePerSinkDeadLettersAndAwaitingAck() throws Exception {
+        String device = "metrics-meter-" + System.nanoTime();
+        Instant t0 = Instant.now().minusSeconds(60);
+        for (int i = 0; i < 20; i++) {
+            mqtt.publishReading(device, t0.plusSeconds(i), 10 + i, 230, 0.05, i);
+        }
+        mqtt.publish("energy/devices/" + device + "/data", "{\"device_id\":\"" + device + "\",\"timestamp\":\"" + t0
+                + "\",\"power\":\"high\"}");
+        await().atMost(SOON).until(() -> Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", device) == 20);
+        // reason = the kind of refusal (the exception type; the full text is in dead_letters.reason)
+        await().atMost(SOON).until(() -> value(metrics(), "gridwire_dead_letters_total",
+                "reason=\"InvalidMessageException\"", "route=\"energy-telemetry-ingest\"") >= 1);
+
+        String m = metrics();
+        assertTrue(value(m, "camel_exchanges_total", "routeId=\"energy-telemetry-ingest\"") >= 21, "route exchanges");
+        assertTrue(value(m, "camel_exchanges_failed_total", "routeId=\"energy-telemetry-ingest\"") >= 0, "route failures");
+        assertTrue(value(m, "camel_route_policy_seconds_max", "routeId=\"energy-telemetry-ingest\"") > 0, "route max time");
+        assertTrue(value(m, "camel_route_policy_seconds_count", "routeId=\"energy-telemetry-ingest\"") >= 21, "route mean time");
+        for (String sink : List.of("postgresql:device_readings", "influxdb:energy_readings", "kafka:energy-readings")) {
+            assertTrue(value(m, "gridwire_sink_batch_size_sum", "sink=\"" + sink + "\"") >= 20, sink + " batch sizes");
+            assertTrue(value(m, "gridwire_sink_write_seconds_count", "sink=\"" + sink + "\"", "outcome=\"ok\"") >= 1,
+                    sink + " write latency");
+        }
+        assertEquals(0, value(m, "gridwire_messages_awaiting_ack", "route=\"energy-telemetry-ingest\""), "nothing waiting");
+
+        // the TSDB away: the readings wait unacked, and the failed writes are counted as transient
+        Services.stop("questdb");
+        try {
+            for (int i = 20; i < 25; i++) {
+                mqtt.publishReading(device, t0.plusSeconds(i), 10 + i, 230, 0.05, i);
+            }
+            await().atMost(SOON).until(() -> value(metrics(), "gridwire_messages_awaiting_ack",
+                    "route=\"energy-telemetry-ingest\"") >= 5);
+            await().atMost(SOON).until(() -> value(metrics(), "gridwire_sink_failures_total",
+                    "sink=\"influxdb:energy_readings\"", "kind=\"transient\"") >= 1);
+        } finally {
+            Services.start("questdb");
+        }
+        await().atMost(Duration.ofSeconds(90)).until(() ->
+                Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", device) == 25
+                && value(metrics(), "gridwire_messages_awaiting_ack", "route=\"energy-telemetry-ingest\"") == 0);
+    }
+
+    private static String metrics() {
+        Api.Response r = api.get("/observe/metrics");
+        assertEquals(200, r.status());
+        return r.text();
+    }
+
+    /** The sum of the samples of a metric whose labels contain every given label text. */
+    private static double value(String metrics, String name, String... labels) {
+        double sum = 0;
+        Matcher line = Pattern.compile("^" + Pattern.quote(name) + "\\{(.*)} (\\S+)$", Pattern.MULTILINE).matcher(metrics);
+        while (line.find()) {
+            boolean all = true;
+            for (String l : labels) {
+                all &= line.group(1).contains(l);
+            }
+            if (all) {
+                sum += Double.parseDouble(line.group(2));
+            }
+        }
+        return sum;
+    }
+}
