@@ -445,15 +445,19 @@ public class GridwireConfiguration implements CamelConfiguration {
         }
     }
 
-    /** Says why a supervised route could not start (the route controller retries it, but logs no reason). */
+    /**
+     * Says why a supervised route could not start (the route controller retries it, but logs no reason).
+     */
     static final class RouteStartFailures extends org.apache.camel.support.SimpleEventNotifierSupport {
         @Override
         public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
-            return event instanceof org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent;
+            return event instanceof org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent
+;
         }
 
         @Override
         public void notify(org.apache.camel.spi.CamelEvent event) {
+
             var e = (org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent) event;
             Throwable cause = e.getCause();
             LOG.warn("Route {} could not start (attempt {}{}): {}", e.getRoute().getRouteId(), e.getAttempt(),
