@@ -35,6 +35,8 @@ public class DeferredConnectMqttClient extends MqttClient {
     private final Map<String, Integer> subscriptions = new ConcurrentHashMap<>();
     private final ScheduledExecutorService connector;
     private volatile boolean closed;
+    private final java.util.concurrent.atomic.AtomicInteger consumerStarts = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.Set<String> consumerFilters = ConcurrentHashMap.newKeySet();
 
     public DeferredConnectMqttClient(String serverUri, String clientId, MqttConnectionOptions options, long retrySeconds)
             throws MqttException {
@@ -148,21 +150,66 @@ public class DeferredConnectMqttClient extends MqttClient {
     @Override
     public IMqttToken subscribe(String topicFilter, int qos) throws MqttException {
         // the consumer's endpoint has one topic; a comma-separated list subscribes to each filter (one callback for all)
-        IMqttToken last = null;
-        if (MANAGED.equals(topicFilter)) {
-            return null;
-        }
-        for (String filter : topicFilter.split(",")) {
-            String f = filter.strip();
-            if (f.isEmpty()) {
-                continue;
+        java.util.Set<String> wanted = new java.util.LinkedHashSet<>();
+        if (!MANAGED.equals(topicFilter)) {
+            for (String filter : topicFilter.split(",")) {
+                if (!filter.isBlank()) {
+                    wanted.add(filter.strip());
+                }
             }
+        }
+        // one consumer per client: filters of a consumer that was replaced (its route reloaded with another topic)
+        // are dropped, so neither this connection nor a reconnect keeps receiving them
+        for (String old : consumerFilters) {
+            if (!wanted.contains(old)) {
+                unsubscribe(old);
+            }
+        }
+        consumerFilters.clear();
+        consumerFilters.addAll(wanted);
+        if (consumerStarts.incrementAndGet() > 1 && isConnected()) {
+            // a consumer started again on a live connection (its route was reloaded or restarted): messages the old
+            // consumer received but never acked are only sent again after a reconnect, so reconnect (the session stays)
+            reconnectForRedelivery();
+        }
+        IMqttToken last = null;
+        for (String f : wanted) {
             subscriptions.put(f, qos);
             if (isConnected()) {
                 last = subscribeAsync(f, qos);
             }
         }
         return last;
+    }
+
+    /** The consumer stopping: its filters are no longer wanted after a reconnect either. */
+    @Override
+    public void unsubscribe(String topicFilter) throws MqttException {
+        for (String filter : topicFilter.split(",")) {
+            String f = filter.strip();
+            if (!f.isEmpty() && !MANAGED.equals(f) && subscriptions.remove(f) != null && isConnected()) {
+                aClient.unsubscribe(f, null, null);
+                LOG.info("MQTT client {} unsubscribed from {}", getClientId(), f);
+            }
+        }
+    }
+
+    @Override
+    public void unsubscribe(String[] topicFilters) throws MqttException {
+        for (String f : topicFilters) {
+            unsubscribe(f);
+        }
+    }
+
+    private synchronized void reconnectForRedelivery() {
+        try {
+            LOG.info("MQTT client {}: consumer restarted; reconnecting so the broker sends again what was not acked",
+                    getClientId());
+            disconnect(5000);
+        } catch (MqttException e) {
+            LOG.debug("MQTT client {} disconnect before reconnect: {}", getClientId(), e.getMessage());
+        }
+        tryConnect();
     }
 
     private IMqttToken subscribeAsync(String topicFilter, int qos) throws MqttException {
