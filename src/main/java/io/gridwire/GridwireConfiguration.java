@@ -28,6 +28,7 @@ import io.gridwire.metrics.Meters;
 import io.gridwire.metrics.RouteMeters;
 import io.gridwire.ops.DependencyCheck;
 import io.gridwire.ops.HawtioConsole;
+import io.gridwire.ops.StartupBanner;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
 import io.gridwire.mqtt.JsonPayloads;
@@ -206,7 +207,10 @@ public class GridwireConfiguration implements CamelConfiguration {
         });
         context.addService(batcher);
         simulatorMqtt.start();
-        context.getManagementStrategy().addEventNotifier(new StartupBanner(p, mockDevices));
+        context.getManagementStrategy().addEventNotifier(new StartupBanner(context, p::get,
+                () -> (mockDevices.running() ? "running" : "stopped") + " (" + mockDevices.size() + " mock devices, a reading each every "
+                        + p.get("simulator.interval") + " ms)",
+                () -> hawtio == null ? "off (see the log above for why)" : hawtio.state()));
         context.getManagementStrategy().addEventNotifier(new RouteStartFailures());
         context.getManagementStrategy().addEventNotifier(new RouteMeters(context, meters));
         context.getCamelContextExtension().addInterceptStrategy(new KafkaSendTiming(meters));
@@ -395,53 +399,6 @@ public class GridwireConfiguration implements CamelConfiguration {
             } catch (NumberFormatException e) {
                 throw new IllegalArgumentException("configuration property " + key + " must be an integer, got '" + v + "'");
             }
-        }
-    }
-
-    /** Logs once where everything is, when gridwire has started. */
-    static final class StartupBanner extends org.apache.camel.support.SimpleEventNotifierSupport {
-        private final Props p;
-        private final java.util.concurrent.atomic.AtomicBoolean logged = new java.util.concurrent.atomic.AtomicBoolean();
-
-        private final MockDevices mockDevices;
-
-        StartupBanner(Props p, MockDevices mockDevices) {
-            this.p = p;
-            this.mockDevices = mockDevices;
-        }
-
-        @Override
-        public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
-            return event instanceof org.apache.camel.spi.CamelEvent.CamelContextStartedEvent;
-        }
-
-        @Override
-        public void notify(org.apache.camel.spi.CamelEvent event) {
-            if (logged.getAndSet(true)) {
-                return;
-            }
-            String http = "http://localhost:" + p.get("http.port");
-            LOG.info("""
-                    gridwire started
-                      HTTP        {}  (health {}/observe/health, metrics {}/observe/metrics, OpenAPI {}/api/v1/openapi.json)
-                      MQTT        tcp://{}:{} as {}, subscribed to {}
-                      PostgreSQL  {}  (migrations in db/migration applied)
-                      InfluxDB v2 {}  (org {}, bucket {}, measurements {}, {})
-                      Kafka       {}  (topics {}, {}, {}, {}, {})
-                      Simulator   {} ({} mock devices, a reading each every {} ms; API {}/api/v1/devices)
-                      Registry    {}/api/v1/registry/devices (events on {})
-                      AutoCore    {}/api/v1/autocore/devices, {}/health/mqtt-monitor
-                      EMS bridge  {}/api/v1/ems/devices, stream {}{}
-                      PDU sockets {}/pdus, {}/mqtt/devices""",
-                    http, http, http, http, p.get("mqtt.broker.host"), p.get("mqtt.broker.port"), p.get("mqtt.username"),
-                    String.join(", ", p.get("mqtt.topics.energyData"), p.get("mqtt.topics.energyCommands"),
-                            p.get("mqtt.topics.deviceEvents"), p.get("autocore.topics"), p.get("sites.topics")),
-                    p.get("db.url"), p.get("influx.url"), p.get("influx.org"), p.get("influx.bucket"),
-                    p.get("influx.measurement.energy"), p.get("influx.measurement.autocore"), p.get("kafka.bootstrap.servers"),
-                    p.get("kafka.topics.energyReadings"), p.get("sites.kafka.telemetryTopic"), p.get("sites.kafka.statusTopic"),
-                    p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts"),
-                    mockDevices.running() ? "running" : "stopped", mockDevices.size(), p.get("simulator.interval"), http,
-                    http, p.get("mqtt.topics.deviceEvents"), http, http, http, http, p.get("sites.stream.path"), http, http);
         }
     }
 

@@ -19,16 +19,29 @@ public class TopicHeaders implements Processor {
         this.names = names.trim().split("\\s+");
     }
 
+    /** MDC key of the device a log line is about (propagated by Camel's MDC logging, see camel.main.mdcLoggingKeysPattern). */
+    public static final String MDC_DEVICE = "gridwire.device";
+
     @Override
     public void process(Exchange exchange) {
         String topic = exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class);
         String[] levels = topic == null ? new String[0] : topic.split("/", -1);
         int next = 0;
+        String device = null;
         for (int i = 0; i < filter.length && next < names.length && !"#".equals(filter[i]); i++) {
             if ("+".equals(filter[i])) {
                 String value = i < levels.length && !levels[i].isEmpty() ? levels[i] : null;
+                if (device == null && value != null) {
+                    device = value;
+                }
                 exchange.getMessage().setHeader(names[next++], value);
             }
+        }
+        // the log's device=... (log4j2.properties): the first topic level standing for a device or site
+        if (device == null) {
+            org.slf4j.MDC.remove(MDC_DEVICE);
+        } else {
+            org.slf4j.MDC.put(MDC_DEVICE, device.length() > 64 ? device.substring(0, 64) : device.replaceAll("[^\\x21-\\x7e]", "?"));
         }
     }
 }
