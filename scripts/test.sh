@@ -17,5 +17,5 @@ mvn -B verify "$@"
 if ! command -v docker-compose >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null
 fi
-docker-compose -f docker/compose.yaml config -q
-echo "docker/compose.yaml: valid"
+docker-compose --env-file docker/.env.example -f docker/compose.yaml config -q
+echo "docker/compose.yaml: valid (with docker/.env.example)"
