@@ -3,6 +3,7 @@ package io.gridwire;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -93,7 +95,8 @@ class ApiSecurityTest {
         assertEquals(401, wrong.get("/api/v1/dead-letters").status(), "dead letters hold payloads: reading them needs the token");
         assertEquals(200, api.withToken(null).get("/health").status(), "health stays open");
         assertEquals(200, api.withToken(null).get("/observe/health").status());
-        Thread.sleep(500);
+        await().atMost(Duration.ofSeconds(10)).until(() -> Files.readString(gridwire.log())
+                .contains("Refused POST /api/v1/devices: invalid bearer token"));
         String log = Files.readString(gridwire.log());
         assertTrue(log.contains("Refused POST /api/v1/devices: invalid bearer token"), "refusals are logged");
         assertFalse(log.contains(secret), "the token offered is never logged");

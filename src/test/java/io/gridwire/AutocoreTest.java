@@ -9,6 +9,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
@@ -165,8 +166,7 @@ class AutocoreTest {
             JsonNode n = JSON.readTree(first.value());
             assertEquals("critical_relay", n.get("type").asText());
             assertEquals(2, n.get("relay_index").asInt());
-            Thread.sleep(1000);
-            assertEquals(3, notifications.records(id).size(), "one record per change");
+            Quiet.stays("one record per change", () -> notifications.records(id).size(), 3, Duration.ofSeconds(1));
         }
     }
 
@@ -183,7 +183,7 @@ class AutocoreTest {
             mqtt.publish("autocore/" + id + "/telemetry", spike);
             mqtt.publish("autocore/" + id + "/telemetry", spike); // delivered twice
             await().atMost(SOON).until(() -> alerts.records(id).size() >= 1);
-            Thread.sleep(1000);
+            Quiet.stays("one alert for a spike delivered twice", () -> alerts.records(id).size(), 1, Duration.ofSeconds(1));
             List<Map<String, Object>> rows = Sinks.rows("SELECT field, value, z_score, sent_at FROM autocore.alerts "
                                                         + "WHERE device_id = ?", id);
             assertEquals(1, rows.size(), rows.toString());

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
@@ -95,10 +96,10 @@ class DeviceEventsTest {
             // a delete stops it
             assertEquals(204, api.delete("/api/v1/registry/devices/" + id).status());
             await().atMost(SOON).until(() -> mock(id) == null);
-            Thread.sleep(1500);
-            long after = Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", mockId);
-            Thread.sleep(2000);
-            assertEquals(after, Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", mockId));
+            long after = Quiet.settled("readings of the deleted device", () -> Sinks.count(
+                    "SELECT count(*) FROM device_readings WHERE device_id = ?", mockId), Duration.ofMillis(1500));
+            Quiet.stays("no readings after the delete", () -> Sinks.count(
+                    "SELECT count(*) FROM device_readings WHERE device_id = ?", mockId), after, Duration.ofSeconds(2));
             assertEquals(404, api.get("/api/v1/registry/devices/" + id).status());
             List<String> order = events.received().stream().filter(m -> m.topic().contains(id))
                     .map(m -> m.topic().substring(m.topic().lastIndexOf('/') + 1)).toList();

@@ -8,6 +8,7 @@ import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
@@ -162,10 +163,8 @@ class MockDevicesTest {
 
         // turn_off: no more readings
         assertEquals(200, api.post("/api/v1/devices/" + id + "/command", "{\"command\":\"turn_off\"}").status());
-        Thread.sleep(1500); // let readings already published land
-        long stopped = readingsOf(id);
-        Thread.sleep(2000);
-        assertEquals(stopped, readingsOf(id), "a device turned off sends nothing");
+        long stopped = Quiet.settled("readings already published", () -> readingsOf(id), Duration.ofMillis(1500));
+        Quiet.stays("a device turned off sends nothing", () -> readingsOf(id), stopped, Duration.ofSeconds(2));
         assertEquals(409, api.post("/api/v1/devices/" + id + "/simulate", null).status());
 
         // trigger_failure: status error, nothing sent, then recover
@@ -222,10 +221,8 @@ class MockDevicesTest {
         await().atMost(SOON).until(() -> readingsOf(id) >= 1);
         Response stopped = api.post("/api/v1/simulation/stop", null);
         assertFalse(stopped.json().get("running").asBoolean(), stopped.toString());
-        Thread.sleep(1500);
-        long count = readingsOf(id);
-        Thread.sleep(2000);
-        assertEquals(count, readingsOf(id), "no readings while the simulation is stopped");
+        long count = Quiet.settled("readings already published", () -> readingsOf(id), Duration.ofMillis(1500));
+        Quiet.stays("no readings while the simulation is stopped", () -> readingsOf(id), count, Duration.ofSeconds(2));
         assertTrue(api.post("/api/v1/simulation/start", null).json().get("running").asBoolean());
         await().atMost(SOON).until(() -> readingsOf(id) > count);
     }

@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
@@ -131,9 +132,8 @@ class SitesBridgeTest {
             mqtt.publish(topic(serial, "status"), "{\"status\":\"ONLINE\",\"reason\":\"Device communication restored\","
                                                   + "\"timestamp\":\"" + t0.plusSeconds(180) + "\"}");
             await().atMost(SOON).until(() -> status.records(serial).size() >= 3);
-            Thread.sleep(1500);
+            Quiet.stays("one event per change", () -> status.records(serial).size(), 3, Duration.ofMillis(1500));
             List<ConsumerRecord<String, String>> events = status.records(serial);
-            assertEquals(3, events.size(), "one event per change: " + events);
             JsonNode last = JSON.readTree(events.get(2).value());
             assertEquals(JSON.readTree("{\"deviceId\":" + deviceId + ",\"serialNumber\":\"" + serial + "\",\"siteId\":" + SITE
                                        + ",\"previousStatus\":\"OFFLINE\",\"newStatus\":\"ONLINE\",\"timestamp\":\""
@@ -161,11 +161,10 @@ class SitesBridgeTest {
         reader.setDaemon(true);
         reader.start();
         await().atMost(SOON).until(() -> lines.stream().anyMatch(l -> l.startsWith(": connected")));
-        Thread.sleep(3000); // the stream's Kafka consumer starts from the newest records: let it join
-        await().atMost(SOON).until(() -> {
+        // the stream's Kafka consumer starts from the newest records: publish a change each second until one shows
+        await().atMost(SOON).pollInterval(Duration.ofSeconds(1)).until(() -> {
             mqtt.publish(topic(serial, "status"), "{\"status\":\"" + (lines.size() % 2 == 0 ? "ONLINE" : "OFFLINE")
                                                   + "\",\"timestamp\":\"" + Instant.now() + "\"}");
-            Thread.sleep(1000);
             return lines.stream().anyMatch(l -> l.startsWith("data: ") && l.contains(serial) && l.contains("DEVICE_STATUS_CHANGE"));
         });
         assertTrue(lines.contains("event: device-status"), lines.toString());
@@ -231,7 +230,8 @@ class SitesBridgeTest {
             JsonNode h = api.get("/api/v1/ems/devices/" + serial + "/aggregates").json().get("hours");
             return h.size() == 2 && h.get(0).get("samples").asInt() == 6;
         });
-        Thread.sleep(1500);
+        Quiet.stays("the redelivered reading is counted once", () -> api.get("/api/v1/ems/devices/" + serial + "/aggregates")
+                .json().get("hours").get(0).get("samples").asInt(), 6, Duration.ofMillis(1500));
         JsonNode first = api.get("/api/v1/ems/devices/" + serial + "/aggregates").json().get("hours").get(0);
         assertEquals(hour.toString(), first.get("hour").asText());
         assertEquals(6, first.get("samples").asInt(), "the redelivered reading is counted once");
@@ -287,7 +287,7 @@ class SitesBridgeTest {
             }
             await().atMost(Duration.ofSeconds(120)).until(() -> telemetry.records(serial).size() >= n);
             double recovery = (System.nanoTime() - stoppedAt) / 1e9;
-            Thread.sleep(2000);
+            Quiet.settled("records after the outage", () -> telemetry.records(serial).size(), Duration.ofSeconds(2));
             List<ConsumerRecord<String, String>> records = telemetry.records(serial);
             long distinct = records.stream().map(r -> KafkaReader.headers(r).get("gridwire_message_id")).distinct().count();
             assertEquals(n, distinct, "every reading delivered");
