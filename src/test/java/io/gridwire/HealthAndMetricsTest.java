@@ -33,20 +33,15 @@ class HealthAndMetricsTest {
             "mqtt-autocore", "mqtt-sites", "mqtt-pdu-brokers", "postgresql", "kafka", "influxdb");
     private static GridwireProcess gridwire;
     private static Api api;
-    private static Devices mqtt;
 
     @BeforeAll
     static void start() throws Exception {
         gridwire = new GridwireProcess("health", Map.of()).start();
         api = new Api(gridwire.httpPort());
-        mqtt = new Devices();
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (mqtt != null) {
-            mqtt.close();
-        }
         if (gridwire != null) {
             gridwire.stop();
         }
@@ -101,6 +96,13 @@ class HealthAndMetricsTest {
 
     @Test
     void metricsPerRoutePerSinkDeadLettersAndAwaitingAck() throws Exception {
+        // its own connection: the other test restarts the broker
+        try (Devices mqtt = new Devices()) {
+            metrics(mqtt);
+        }
+    }
+
+    private static void metrics(Devices mqtt) throws Exception {
         String device = "metrics-meter-" + System.nanoTime();
         Instant t0 = Instant.now().minusSeconds(60);
         for (int i = 0; i < 20; i++) {

@@ -64,7 +64,10 @@ public final class Devices implements AutoCloseable {
 
     @Override
     public void close() throws MqttException {
-        client.disconnect();
+        // a broker restart in the test may have dropped the connection already
+        if (client.isConnected()) {
+            client.disconnect();
+        }
         client.close();
     }
 }
