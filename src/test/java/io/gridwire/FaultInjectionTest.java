@@ -141,7 +141,11 @@ class FaultInjectionTest {
     }
 
     /** Publishes every family's message i, i = 0..PER_FAMILY-1, 10 per second, retrying while the broker is away. */
+    /** Rounds the current stream has published (one message per family each). */
+    private static final java.util.concurrent.atomic.AtomicInteger ROUNDS = new java.util.concurrent.atomic.AtomicInteger();
+
     private static Thread stream(List<Family> families) {
+        ROUNDS.set(0);
         Thread t = new Thread(() -> {
             for (int i = 0; i < PER_FAMILY; i++) {
                 for (Family f : families) {
@@ -154,6 +158,7 @@ class FaultInjectionTest {
                         }
                     }
                 }
+                ROUNDS.incrementAndGet();
                 java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
             }
         }, "fault-stream");
@@ -168,7 +173,8 @@ class FaultInjectionTest {
         String c = fault.substring(0, 4) + UUID.randomUUID().toString().substring(0, 5);
         List<Family> families = families(c);
         Thread publisher = stream(families);
-        Thread.sleep(5000); // the fault falls inside the stream
+        // the fault falls inside the stream: after the first 50 rounds
+        await("stream under way").atMost(Duration.ofSeconds(60)).until(() -> ROUNDS.get() >= Math.min(50, PER_FAMILY / 6));
         long faultStart = System.nanoTime();
         switch (fault) {
             case "postgresql-stopped-30s" -> outage("postgresql");
