@@ -358,6 +358,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         o.setSessionExpiryInterval((long) p.integer("mqtt.sessionExpirySeconds"));
         o.setReceiveMaximum(p.integer("mqtt.receiveMaximum"));
         o.setKeepAliveInterval(p.integer("mqtt.keepAliveSeconds"));
+        o.setConnectionTimeout(p.integer("mqtt.connectTimeoutSeconds"));
         return new DeferredConnectMqttClient(brokerUri(p), clientId, o, p.integer("mqtt.connectRetrySeconds"));
     }
 
