@@ -189,7 +189,9 @@ class DeviceEventsTest {
             Services.stop("postgresql");
             try {
                 mqtt.publish("energy/events/devices/" + id + "/device.created", event("device.created", id, Instant.now(), data));
-                Thread.sleep(3000); // the listener is retrying meanwhile
+                // the listener has the event and waits for the database, retrying
+                await().atMost(Duration.ofSeconds(60)).until(() -> Files.logContains(gridwire,
+                        "Device event device.created for " + id + ": unavailable, retry in"));
             } finally {
                 Services.start("postgresql");
             }

@@ -140,10 +140,12 @@ class FaultInjectionTest {
         return f;
     }
 
-    /** Publishes every family's message i, i = 0..PER_FAMILY-1, 10 per second, retrying while the broker is away. */
     /** Rounds the current stream has published (one message per family each). */
     private static final java.util.concurrent.atomic.AtomicInteger ROUNDS = new java.util.concurrent.atomic.AtomicInteger();
+    /** Rounds the stream publishes per second. */
+    private static final int ROUNDS_PER_SECOND = 10;
 
+    /** Publishes every family's message i, i = 0..PER_FAMILY-1, 10 per second, retrying while the broker is away. */
     private static Thread stream(List<Family> families) {
         ROUNDS.set(0);
         Thread t = new Thread(() -> {
@@ -159,7 +161,7 @@ class FaultInjectionTest {
                     }
                 }
                 ROUNDS.incrementAndGet();
-                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(100).toNanos());
+                java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofSeconds(1).toNanos() / ROUNDS_PER_SECOND);
             }
         }, "fault-stream");
         t.start();
@@ -177,22 +179,22 @@ class FaultInjectionTest {
         await("stream under way").atMost(Duration.ofSeconds(60)).until(() -> ROUNDS.get() >= Math.min(50, PER_FAMILY / 6));
         long faultStart = System.nanoTime();
         switch (fault) {
-            case "postgresql-stopped-30s" -> outage("postgresql");
-            case "kafka-stopped-30s" -> outage("kafka");
-            case "tsdb-stopped-30s" -> outage("questdb");
+            case "postgresql-stopped-30s" -> outage("postgresql", "postgresql", publisher);
+            case "kafka-stopped-30s" -> outage("kafka", "kafka", publisher);
+            case "tsdb-stopped-30s" -> outage("questdb", "influxdb", publisher);
             case "mosquitto-restarted" -> {
                 Services.stop("mosquitto");
                 Services.start("mosquitto");
             }
             case "gridwire-killed" -> {
                 gridwire.kill();
-                Thread.sleep(5000);
+                messagesArriveMeanwhile(5, publisher);
                 gridwire.start();
             }
             case "gridwire-stopped" -> {
                 int exit = gridwire.stop();
                 assertTrue(exit == 0 || exit == 143, "graceful stop, exit " + exit);
-                Thread.sleep(5000);
+                messagesArriveMeanwhile(5, publisher);
                 gridwire.start();
             }
             default -> throw new IllegalArgumentException(fault);
@@ -264,12 +266,28 @@ class FaultInjectionTest {
         }
     }
 
-    private static void outage(String service) throws Exception {
+    /**
+     * Stops a service for {@link #OUTAGE}, measured in traffic: it stays down until gridwire's health check names it
+     * down and the stream has published the rounds of that many seconds while it was (or the stream ended).
+     */
+    private static void outage(String service, String check, Thread publisher) throws Exception {
         Services.stop(service);
         try {
-            Thread.sleep(OUTAGE.toMillis());
+            await(service + " down in /observe/health").atMost(Duration.ofSeconds(60))
+                    .until(() -> {
+                        com.fasterxml.jackson.databind.JsonNode c = api.healthCheck(check);
+                        return c != null && "DOWN".equals(c.path("status").asText());
+                    });
+            messagesArriveMeanwhile(OUTAGE.toSeconds(), publisher);
         } finally {
             Services.start(service);
         }
+    }
+
+    /** Waits while the stream publishes {@code seconds} worth of rounds (or ends). */
+    private static void messagesArriveMeanwhile(long seconds, Thread publisher) {
+        int from = ROUNDS.get();
+        await(seconds + " s of messages").atMost(Duration.ofSeconds(seconds * 3 + 30))
+                .until(() -> ROUNDS.get() >= from + seconds * ROUNDS_PER_SECOND || !publisher.isAlive());
     }
 }

@@ -48,22 +48,12 @@ class HealthAndMetricsTest {
         Sinks.removeTestDevices();
     }
 
-    private static JsonNode check(String id) {
-        JsonNode health = api.get("/observe/health?exposureLevel=full&data=true").json();
-        for (JsonNode c : health.path("checks")) {
-            if (c.path("name").asText().equals(id)) {
-                return c;
-            }
-        }
-        return null;
-    }
-
     @Test
     void aCheckPerDependencyAnd503WithTheReasonWhileOneIsDown() throws Exception {
         Api.Response all = api.get("/observe/health?exposureLevel=full&data=true");
         assertEquals(200, all.status(), all.toString());
         for (String id : DEPENDENCIES) {
-            JsonNode c = check(id);
+            JsonNode c = api.healthCheck(id);
             assertTrue(c != null && c.path("status").asText().equals("UP"), id + " UP: " + c);
         }
 

@@ -42,6 +42,16 @@ public final class Api {
         return new Api(Integer.parseInt(base.substring(base.lastIndexOf(':') + 1)), token);
     }
 
+    /** One check of /observe/health in full detail (name, status, message), or null if gridwire has no such check. */
+    public JsonNode healthCheck(String name) {
+        for (JsonNode c : get("/observe/health?exposureLevel=full&data=true").json().path("checks")) {
+            if (c.path("name").asText().equals(name)) {
+                return c;
+            }
+        }
+        return null;
+    }
+
     public Response get(String path) {
         return send("GET", path, null);
     }
