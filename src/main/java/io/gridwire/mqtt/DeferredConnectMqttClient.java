@@ -237,7 +237,7 @@ public class DeferredConnectMqttClient extends MqttClient {
             return;
         }
         try {
-            connectWithin(options.getConnectionTimeout());
+            BoundedConnect.connect(aClient, options);
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
             for (var s : subscriptions.entrySet()) {
@@ -248,29 +248,6 @@ public class DeferredConnectMqttClient extends MqttClient {
             LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),
                     e.getMessage(), retrySeconds);
             connector.schedule(this::tryConnect, retrySeconds, TimeUnit.SECONDS);
-        }
-    }
-
-    /**
-     * One connection attempt that gives up after {@code seconds} (0: never). Paho's connection timeout only bounds
-     * the TCP connect: a broker that accepts the socket but never answers the CONNECT (Mosquitto while it restarts)
-     * left the blocking connect waiting until the socket died, once for 95 s. An attempt that takes too long is torn
-     * down, so the next one starts on a fresh socket.
-     */
-    private void connectWithin(int seconds) throws MqttException {
-        IMqttToken token = aClient.connect(options, null, null);
-        try {
-            token.waitForCompletion(seconds > 0 ? seconds * 1000L : -1L);
-        } catch (MqttException e) {
-            if (e.getReasonCode() == org.eclipse.paho.mqttv5.client.MqttClientException.REASON_CODE_CLIENT_TIMEOUT
-                    && !isConnected()) {
-                try {
-                    aClient.disconnectForcibly(0, 1000, false);
-                } catch (MqttException abandoned) {
-                    LOG.debug("MQTT client {}: abandoning the connection attempt: {}", getClientId(), abandoned.getMessage());
-                }
-            }
-            throw e;
         }
     }
 

@@ -2,7 +2,7 @@ package io.gridwire.mqtt;
 
 import java.nio.charset.StandardCharsets;
 
-import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.client.MqttAsyncClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
@@ -17,20 +17,21 @@ import org.slf4j.LoggerFactory;
 public class MqttSender implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(MqttSender.class);
+    /** Longest wait for the broker's acknowledgement of a publish. */
+    private static final long PUBLISH_WAIT_MS = 10_000;
 
-    private final MqttClient client;
+    private final MqttAsyncClient client;
     private final MqttConnectionOptions options;
     private final String purpose;
 
     public MqttSender(String serverUri, String clientId, String user, String password, String purpose) throws MqttException {
-        this.client = new MqttClient(serverUri, clientId, new MemoryPersistence());
+        this.client = new MqttAsyncClient(serverUri, clientId, new MemoryPersistence());
         this.options = new MqttConnectionOptions();
         this.purpose = purpose;
         options.setUserName(user);
         options.setPassword(password.getBytes(StandardCharsets.UTF_8));
         options.setCleanStart(true);
         options.setConnectionTimeout(5);
-        client.setTimeToWait(10_000);
     }
 
     public void publish(String topic, String payload, int qos) throws MqttException {
@@ -39,19 +40,19 @@ public class MqttSender implements AutoCloseable {
 
     public synchronized void publish(String topic, byte[] payload, int qos) throws MqttException {
         if (!client.isConnected()) {
-            client.connect(options);
+            BoundedConnect.connect(client, options);
             LOG.info("MQTT client {} connected to {} ({})", client.getClientId(), client.getServerURI(), purpose);
         }
         MqttMessage m = new MqttMessage(payload);
         m.setQos(qos);
-        client.publish(topic, m);
+        client.publish(topic, m).waitForCompletion(PUBLISH_WAIT_MS);
     }
 
     @Override
     public synchronized void close() {
         try {
             if (client.isConnected()) {
-                client.disconnect(5000);
+                client.disconnect(5000).waitForCompletion(PUBLISH_WAIT_MS);
             }
             client.close();
         } catch (MqttException e) {

@@ -44,6 +44,7 @@ public class MqttPublisher implements Publisher, AutoCloseable {
         options.setUserName(user);
         options.setPassword(password.getBytes(StandardCharsets.UTF_8));
         options.setCleanStart(true);
+        options.setConnectionTimeout(10);
         // reconnects are ours (Paho's automatic backoff is shared by every client in the JVM)
         options.setAutomaticReconnect(false);
         this.qos = qos;
@@ -89,7 +90,7 @@ public class MqttPublisher implements Publisher, AutoCloseable {
         Thread t = new Thread(() -> {
             while (!closed && !client.isConnected()) {
                 try {
-                    client.connect(options).waitForCompletion(10_000);
+                    io.gridwire.mqtt.BoundedConnect.connect(client, options);
                     LOG.info("MQTT client {} connected to {} (publishing mock device messages)", client.getClientId(),
                             client.getServerURI());
                 } catch (MqttException e) {

@@ -1,5 +1,7 @@
 package io.gridwire.mqtt;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.awaitility.Awaitility.await;
 
@@ -58,6 +60,23 @@ class SilentBrokerTest {
             } finally {
                 client.shutdown();
             }
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aSenderWhoseConnectWasNeverAnsweredConnectsOnItsNextPublish() throws Exception {
+        String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
+        int port = Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883"));
+        try (FirstConnectionSilentProxy proxy = new FirstConnectionSilentProxy(host, port);
+             MqttSender sender = new MqttSender("tcp://localhost:" + proxy.port(), "test-silent-sender-" + UUID.randomUUID(),
+                     Sinks.env("MQTT_USERNAME", "gridwire"), Sinks.env("MQTT_PASSWORD", "gridwire-dev"), "test")) {
+            String topic = "test/silent/" + UUID.randomUUID();
+            MqttException first = assertThrows(MqttException.class, () -> sender.publish(topic, "1", 1));
+            System.out.printf("silent broker, sender: first publish failed: %s%n", first.getMessage());
+            // before, the abandoned attempt stayed "in progress" and every later publish failed with it
+            sender.publish(topic, "2", 1); // returns on the real broker's PUBACK
+            assertEquals(2, proxy.accepted.get());
         }
     }
 
