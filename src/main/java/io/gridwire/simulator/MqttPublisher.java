@@ -54,33 +54,13 @@ public class MqttPublisher implements Publisher, AutoCloseable {
 
     /** Connects in the background, retrying every few seconds until the broker answers; again after a lost connection. */
     public void start() {
-        client.setCallback(new org.eclipse.paho.mqttv5.client.MqttCallback() {
+        client.setCallback(new io.gridwire.mqtt.MqttCallbackAdapter() {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse r) {
                 LOG.warn("MQTT client {} lost its connection to {}; reconnecting", client.getClientId(), client.getServerURI());
                 if (!closed) {
                     connectInBackground();
                 }
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException e) {
-            }
-
-            @Override
-            public void messageArrived(String topic, MqttMessage message) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, org.eclipse.paho.mqttv5.common.packet.MqttProperties properties) {
             }
         });
         connectInBackground();

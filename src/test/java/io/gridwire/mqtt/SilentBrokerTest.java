@@ -17,13 +17,8 @@ import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.common.MqttException;
-import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -50,7 +45,7 @@ class SilentBrokerTest {
                     "test-silent-" + UUID.randomUUID(), o, 1);
             try {
                 long start = System.nanoTime();
-                client.setCallback(new Quiet());
+                client.setCallback(new MqttCallbackAdapter() { });
                 await().atMost(Duration.ofSeconds(15)).until(client::isConnected);
                 double seconds = (System.nanoTime() - start) / 1e9;
                 System.out.printf("silent broker: connected after %.1f s, %d connection(s) accepted%n", seconds,
@@ -130,32 +125,6 @@ class SilentBrokerTest {
             for (Socket s : sockets) {
                 s.close();
             }
-        }
-    }
-
-    private static final class Quiet implements MqttCallback {
-        @Override
-        public void disconnected(MqttDisconnectResponse response) {
-        }
-
-        @Override
-        public void mqttErrorOccurred(MqttException exception) {
-        }
-
-        @Override
-        public void messageArrived(String topic, MqttMessage message) {
-        }
-
-        @Override
-        public void deliveryComplete(IMqttToken token) {
-        }
-
-        @Override
-        public void connectComplete(boolean reconnect, String serverURI) {
-        }
-
-        @Override
-        public void authPacketArrived(int reasonCode, MqttProperties properties) {
         }
     }
 }

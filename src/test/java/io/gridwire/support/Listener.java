@@ -5,15 +5,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
-import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
-import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
 import org.eclipse.paho.mqttv5.client.persist.MemoryPersistence;
 import org.eclipse.paho.mqttv5.common.MqttException;
 import org.eclipse.paho.mqttv5.common.MqttMessage;
-import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
 
 /** A real MQTT subscriber (gridwire's account, which may read everything) collecting what arrives on a filter. */
 public final class Listener implements AutoCloseable {
@@ -29,32 +25,12 @@ public final class Listener implements AutoCloseable {
         String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
         String port = Sinks.env("MQTT_BROKER_PORT", "1883");
         client = new MqttClient("tcp://" + host + ":" + port, "test-listener-" + UUID.randomUUID(), new MemoryPersistence());
-        client.setCallback(new MqttCallback() {
+        client.setCallback(new io.gridwire.mqtt.MqttCallbackAdapter() {
             @Override
             public void messageArrived(String topic, MqttMessage message) {
                 synchronized (received) {
                     received.add(new Received(topic, new String(message.getPayload(), StandardCharsets.UTF_8), message.getQos()));
                 }
-            }
-
-            @Override
-            public void disconnected(MqttDisconnectResponse r) {
-            }
-
-            @Override
-            public void mqttErrorOccurred(MqttException e) {
-            }
-
-            @Override
-            public void deliveryComplete(IMqttToken token) {
-            }
-
-            @Override
-            public void connectComplete(boolean reconnect, String serverURI) {
-            }
-
-            @Override
-            public void authPacketArrived(int reasonCode, MqttProperties properties) {
             }
         });
         MqttConnectionOptions o = new MqttConnectionOptions();

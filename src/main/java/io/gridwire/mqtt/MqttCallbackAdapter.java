@@ -1,0 +1,36 @@
+package io.gridwire.mqtt;
+
+import org.eclipse.paho.mqttv5.client.IMqttToken;
+import org.eclipse.paho.mqttv5.client.MqttCallback;
+import org.eclipse.paho.mqttv5.client.MqttDisconnectResponse;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.eclipse.paho.mqttv5.common.packet.MqttProperties;
+
+/** A Paho callback that ignores every event; override the ones a client cares about. */
+public interface MqttCallbackAdapter extends MqttCallback {
+
+    @Override
+    default void disconnected(MqttDisconnectResponse response) {
+    }
+
+    @Override
+    default void mqttErrorOccurred(MqttException exception) {
+    }
+
+    @Override
+    default void messageArrived(String topic, MqttMessage message) throws Exception {
+    }
+
+    @Override
+    default void deliveryComplete(IMqttToken token) {
+    }
+
+    @Override
+    default void connectComplete(boolean reconnect, String serverURI) {
+    }
+
+    @Override
+    default void authPacketArrived(int reasonCode, MqttProperties properties) {
+    }
+}
