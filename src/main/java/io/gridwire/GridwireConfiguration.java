@@ -86,7 +86,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         TelemetryReadings readings = new TelemetryReadings(p.integer("mqtt.maxPayloadBytes"),
                 Duration.parse(p.get("telemetry.maxFutureSkew")));
         registry.bind("telemetryReadings", readings);
-        registry.bind("energyTopicHeaders", new TopicHeaders(p.get("mqtt.topics.energyData"), "deviceId"));
+        registry.bind("topicHeaders", new TopicHeaders());
 
         InfluxDBClient influx = influxClient(p);
         Meters meters = new Meters(context);
@@ -99,8 +99,9 @@ public class GridwireConfiguration implements CamelConfiguration {
         DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs, meters);
         registry.bind("deadLetterStore", deadLetters);
 
-        AckAfterCommitBatcher batcher = new AckAfterCommitBatcher("energy-telemetry", "direct:energy-telemetry-sinks",
-                p.integer("telemetry.batch.size"), p.integer("telemetry.batch.maxDelayMs"), retryMs, maxRetryMs);
+        AckAfterCommitBatcher batcher = new AckAfterCommitBatcher("energy-telemetry",
+                "direct:energy-telemetry-store,direct:energy-telemetry-publish", p.integer("telemetry.batch.size"),
+                p.integer("telemetry.batch.maxDelayMs"), p.integer("telemetry.batch.depth"), retryMs, maxRetryMs);
         batcher.setCamelContext(context);
         registry.bind("energyTelemetryBatcher", batcher);
 
@@ -111,8 +112,6 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("commandsMqttClient", commandsMqtt);
         DeferredConnectMqttClient eventsMqtt = mqttClient(p, clientId + "-events");
         registry.bind("eventsMqttClient", eventsMqtt);
-        registry.bind("commandTopicHeaders", new TopicHeaders(p.get("mqtt.topics.energyCommands"), "deviceId"));
-        registry.bind("eventTopicHeaders", new TopicHeaders(p.get("mqtt.topics.deviceEvents"), "realDeviceId eventType"));
 
         // Seed 001 mock devices: state in memory, definitions and energy in PostgreSQL, messages over their own connection.
         MqttPublisher simulatorMqtt = new MqttPublisher(brokerUri(p), clientId + "-simulator", p.get("mqtt.device.username"),
@@ -248,7 +247,6 @@ public class GridwireConfiguration implements CamelConfiguration {
 
         DeferredConnectMqttClient sitesMqtt = mqttClient(p, clientId + "-sites");
         registry.bind("sitesMqttClient", sitesMqtt);
-        registry.bind("siteTopicHeaders", new TopicHeaders(p.get("sites.topicShape"), "siteId serialNumber siteKind"));
         EmsDevices devices = new EmsDevices(dataSource, unknown.equals("auto-register"), p.integer("sites.deviceCacheMs"));
         registry.bind("emsDevices", devices);
         MqttSender commands = new MqttSender(brokerUri(p), clientId + "-ems-commands", p.get("mqtt.username"),
@@ -406,7 +404,7 @@ public class GridwireConfiguration implements CamelConfiguration {
     /**
      * Says why a supervised route could not start (the route controller retries it, but logs no reason).
      */
-    static final class RouteStartFailures extends org.apache.camel.support.SimpleEventNotifierSupport {
+    static final class RouteStartFailures extends io.gridwire.ops.LifecycleNotifier {
         @Override
         public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
             return event instanceof org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent

@@ -6,14 +6,13 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.camel.CamelContext;
 import org.apache.camel.Route;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 
 /**
  * Meters that follow the routes: gridwire_messages_awaiting_ack{route} for every route consuming MQTT (messages
  * received and not yet acked: waiting for their sinks to commit, or for a sink to come back), including the PDU
  * broker routes created at run time.
  */
-public class RouteMeters extends SimpleEventNotifierSupport {
+public class RouteMeters extends io.gridwire.ops.LifecycleNotifier {
 
     private final CamelContext context;
     private final Meters meters;

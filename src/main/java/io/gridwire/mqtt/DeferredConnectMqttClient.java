@@ -24,7 +24,8 @@ import org.slf4j.LoggerFactory;
  * only once the consumer has set its callback, with manual acks on, and keeps retrying in the background while
  * the broker is unreachable (subscriptions asked for meanwhile are made once connected), so a broker that is
  * down at start-up neither loses messages nor stops gridwire from starting. An endpoint topic that is a
- * comma-separated list of filters subscribes to each of them.
+ * comma-separated list of filters subscribes to each of them; a level written {@code {name}} (a {@link TopicPattern})
+ * is subscribed as '+'.
  */
 public class DeferredConnectMqttClient extends MqttClient {
 
@@ -152,11 +153,8 @@ public class DeferredConnectMqttClient extends MqttClient {
         // the consumer's endpoint has one topic; a comma-separated list subscribes to each filter (one callback for all)
         java.util.Set<String> wanted = new java.util.LinkedHashSet<>();
         if (!MANAGED.equals(topicFilter)) {
-            for (String filter : topicFilter.split(",")) {
-                if (!filter.isBlank()) {
-                    wanted.add(filter.strip());
-                }
-            }
+            // named levels ({deviceId}) are the route's business (TopicHeaders): the broker gets '+'
+            wanted.addAll(TopicPattern.of(topicFilter).filters());
         }
         // one consumer per client: filters of a consumer that was replaced (its route reloaded with another topic)
         // are dropped, so neither this connection nor a reconnect keeps receiving them
@@ -185,9 +183,11 @@ public class DeferredConnectMqttClient extends MqttClient {
     /** The consumer stopping: its filters are no longer wanted after a reconnect either. */
     @Override
     public void unsubscribe(String topicFilter) throws MqttException {
-        for (String filter : topicFilter.split(",")) {
-            String f = filter.strip();
-            if (!f.isEmpty() && !MANAGED.equals(f) && subscriptions.remove(f) != null && isConnected()) {
+        if (MANAGED.equals(topicFilter)) {
+            return;
+        }
+        for (String f : TopicPattern.of(topicFilter).filters()) {
+            if (subscriptions.remove(f) != null && isConnected()) {
                 aClient.unsubscribe(f, null, null);
                 LOG.info("MQTT client {} unsubscribed from {}", getClientId(), f);
             }

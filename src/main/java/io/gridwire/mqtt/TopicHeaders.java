@@ -1,47 +1,52 @@
 package io.gridwire.mqtt;
 
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.Endpoint;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
+import org.apache.camel.component.paho.mqtt5.PahoMqtt5Endpoint;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Parses an MQTT topic once, at the top of a route, into named headers: the levels that stand where the
- * subscription's filter has a '+' become the headers named, in order (filter energy/devices/+/data with names
- * "deviceId" sets header deviceId). An empty level sets no header; the route's validation names what is missing.
+ * Parses an MQTT topic once, at the top of a route, into named headers. The names come from the route's own
+ * subscription, written as a {@link TopicPattern}: a route consuming {@code paho-mqtt5:energy/devices/{deviceId}/data}
+ * gets header {@code deviceId} from the third level. So the filter and the level names live in one place, the route's
+ * {@code from} URI (or the property it names): remapping a family's topics is one edit, hot reload included. A level
+ * that is empty sets its header to null; the route's validation names what is missing.
  */
 public class TopicHeaders implements Processor {
 
-    private final String[] filter;
-    private final String[] names;
+    private static final Logger LOG = LoggerFactory.getLogger(TopicHeaders.class);
 
-    public TopicHeaders(String filter, String names) {
-        this.filter = filter.split("/", -1);
-        this.names = names.trim().split("\\s+");
-    }
-
-    /** MDC key of the device a log line is about (propagated by Camel's MDC logging, see camel.main.mdcLoggingKeysPattern). */
-    public static final String MDC_DEVICE = "gridwire.device";
+    private final Map<String, TopicPattern> patterns = new ConcurrentHashMap<>();
 
     @Override
     public void process(Exchange exchange) {
-        String topic = exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class);
-        String[] levels = topic == null ? new String[0] : topic.split("/", -1);
-        int next = 0;
-        String device = null;
-        for (int i = 0; i < filter.length && next < names.length && !"#".equals(filter[i]); i++) {
-            if ("+".equals(filter[i])) {
-                String value = i < levels.length && !levels[i].isEmpty() ? levels[i] : null;
-                if (device == null && value != null) {
-                    device = value;
-                }
-                exchange.getMessage().setHeader(names[next++], value);
+        TopicPattern pattern = pattern(exchange.getFromEndpoint());
+        if (pattern == null) {
+            return;
+        }
+        Map<String, Object> levels = new HashMap<>(4);
+        pattern.read(exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class), levels);
+        levels.forEach(exchange.getMessage()::setHeader);
+    }
+
+    private TopicPattern pattern(Endpoint from) {
+        if (!(from instanceof PahoMqtt5Endpoint mqtt) || mqtt.getTopic() == null) {
+            return null;
+        }
+        return patterns.computeIfAbsent(mqtt.getTopic(), topic -> {
+            TopicPattern p = TopicPattern.of(topic);
+            if (!p.named()) {
+                LOG.warn("Route subscription {} names no topic level: write the identifiers' levels as {{name}}, e.g. "
+                         + "energy/devices/{deviceId}/data; no header is taken from its topics", topic);
             }
-        }
-        // the log's device=... (log4j2.properties): the first topic level standing for a device or site
-        if (device == null) {
-            org.slf4j.MDC.remove(MDC_DEVICE);
-        } else {
-            org.slf4j.MDC.put(MDC_DEVICE, device.length() > 64 ? device.substring(0, 64) : device.replaceAll("[^\\x21-\\x7e]", "?"));
-        }
+            return p;
+        });
     }
 }

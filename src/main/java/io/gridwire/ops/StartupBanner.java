@@ -9,7 +9,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Logs one block once gridwire has started: version and profile, where the API, console, health and metrics are,
  * and each broker connection and sink with its state at that moment (from the dependency health checks).
  */
-public class StartupBanner extends SimpleEventNotifierSupport {
+public class StartupBanner extends LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(StartupBanner.class);
     private final CamelContext context;

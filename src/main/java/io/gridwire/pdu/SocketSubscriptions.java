@@ -21,7 +21,6 @@ import io.gridwire.mqtt.DeferredConnectMqttClient;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * brokers no socket uses lose theirs, and topics are subscribed and unsubscribed on the running connections, so
  * other sockets are not disturbed. Called after every API change, at start-up and by a timer.
  */
-public class SocketSubscriptions extends SimpleEventNotifierSupport {
+public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketSubscriptions.class);
     private static final ObjectMapper JSON = new ObjectMapper();

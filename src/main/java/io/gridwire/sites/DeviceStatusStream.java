@@ -9,7 +9,6 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.Body;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.apache.camel.spi.CamelEvent;
-import org.apache.camel.support.SimpleEventNotifierSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Seed 003's "Device Status Change Flow" to a front end: Server-Sent Events at {path} on gridwire's HTTP server,
  * one "device-status" event per record of the device-status Kafka topic (fed by the route ems-status-stream).
  */
-public class DeviceStatusStream extends SimpleEventNotifierSupport {
+public class DeviceStatusStream extends io.gridwire.ops.LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceStatusStream.class);
 
