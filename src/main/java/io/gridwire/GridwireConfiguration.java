@@ -13,6 +13,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.gridwire.db.Migrations;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
+import io.gridwire.mqtt.MqttIngestComponent;
 import io.gridwire.mqtt.TopicHeaders;
 import io.gridwire.api.ApiAuth;
 import io.gridwire.autocore.AutocoreMaintenance;
@@ -49,7 +50,7 @@ import io.gridwire.simulator.MockDeviceCommands;
 import io.gridwire.simulator.MockDeviceStore;
 import io.gridwire.simulator.MockDevices;
 import io.gridwire.simulator.MqttPublisher;
-import io.gridwire.sink.AckAfterCommitBatcher;
+import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.InfluxTelemetrySink;
 import io.gridwire.sink.KafkaSender;
@@ -99,11 +100,13 @@ public class GridwireConfiguration implements CamelConfiguration {
         DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs, meters);
         registry.bind("deadLetterStore", deadLetters);
 
-        AckAfterCommitBatcher batcher = new AckAfterCommitBatcher("energy-telemetry",
-                "direct:energy-telemetry-store,direct:energy-telemetry-publish", p.integer("telemetry.batch.size"),
-                p.integer("telemetry.batch.maxDelayMs"), p.integer("telemetry.batch.depth"), retryMs, maxRetryMs);
-        batcher.setCamelContext(context);
-        registry.bind("energyTelemetryBatcher", batcher);
+        // the mqtt-ingest: component (one exchange per batch of MQTT messages) and energy's sink stages
+        registry.bind("mqtt-ingest", new MqttIngestComponent());
+        SinkPipeline energyPipeline = new SinkPipeline("energy-telemetry",
+                "direct:energy-telemetry-store,direct:energy-telemetry-publish", p.integer("telemetry.batch.depth"), retryMs,
+                maxRetryMs);
+        energyPipeline.setCamelContext(context);
+        registry.bind("energyTelemetryPipeline", energyPipeline);
 
         String clientId = p.get("mqtt.clientId");
         DeferredConnectMqttClient mqtt = mqttClient(p, clientId);
@@ -204,7 +207,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 }
             }
         });
-        context.addService(batcher);
+        context.addService(energyPipeline);
         simulatorMqtt.start();
         context.getManagementStrategy().addEventNotifier(new StartupBanner(context, p::get,
                 () -> (mockDevices.running() ? "running" : "stopped") + " (" + mockDevices.size() + " mock devices, a reading each every "

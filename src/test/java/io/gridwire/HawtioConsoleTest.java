@@ -137,15 +137,15 @@ class HawtioConsoleTest {
         assertEquals(0, p.exitValue(), "browser run failed: " + Files.readString(target.resolve("hawtio-browser.err")));
 
         String routes = section(text, "routes");
-        for (String id : List.of("energy-telemetry-ingest", "energy-telemetry-sinks", "mock-device-commands", "simulator-tick",
+        for (String id : List.of("energy-telemetry-ingest", "energy-telemetry-store", "energy-telemetry-publish", "mock-device-commands", "simulator-tick",
                 "device-events-sync", "autocore-ingest", "sites-ingest", "pdu-sockets-refresh", "dead-letter-store")) {
             assertTrue(routes.contains(id), "routes view lists " + id);
         }
         assertTrue(routes.contains("Completed") && routes.contains("Failed") && routes.contains("InFlight"),
                 "exchange counts shown");
-        assertTrue(section(text, "route-diagram").contains("From paho-mqtt5"), "the diagram starts at the MQTT consumer");
+        assertTrue(section(text, "route-diagram").contains("From mqtt-ingest"), "the diagram starts at the MQTT consumer");
         String source = section(text, "route-source");
-        assertTrue(source.contains("id=\"energy-telemetry-ingest\"") && source.contains("paho-mqtt5:"), source);
+        assertTrue(source.contains("id=\"energy-telemetry-ingest\"") && source.contains("mqtt-ingest:"), source);
         for (String shot : List.of("hawtio-routes.png", "hawtio-route-diagram.png", "hawtio-route-source.png")) {
             assertTrue(Files.size(target.resolve(shot)) > 10_000, shot + " saved");
         }

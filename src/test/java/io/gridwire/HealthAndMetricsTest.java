@@ -105,11 +105,17 @@ class HealthAndMetricsTest {
         await().atMost(SOON).until(() -> value(metrics(), "gridwire_dead_letters_total",
                 "reason=\"InvalidMessageException\"", "route=\"energy-telemetry-ingest\"") >= 1);
 
+        // one exchange per batch on the ingest route; its messages are counted by outcome once acked (after Kafka)
+        await("messages counted by outcome").atMost(SOON).until(() -> {
+            String now = metrics();
+            return value(now, "gridwire_ingest_messages_total", "route=\"energy-telemetry-ingest\"", "outcome=\"committed\"") >= 20
+                   && value(now, "gridwire_ingest_messages_total", "route=\"energy-telemetry-ingest\"", "outcome=\"dead_letter\"") >= 1;
+        });
         String m = metrics();
-        assertTrue(value(m, "camel_exchanges_total", "routeId=\"energy-telemetry-ingest\"") >= 21, "route exchanges");
+        assertTrue(value(m, "camel_exchanges_total", "routeId=\"energy-telemetry-ingest\"") >= 1, "route exchanges");
         assertTrue(value(m, "camel_exchanges_failed_total", "routeId=\"energy-telemetry-ingest\"") >= 0, "route failures");
         assertTrue(value(m, "camel_route_policy_seconds_max", "routeId=\"energy-telemetry-ingest\"") > 0, "route max time");
-        assertTrue(value(m, "camel_route_policy_seconds_count", "routeId=\"energy-telemetry-ingest\"") >= 21, "route mean time");
+        assertTrue(value(m, "camel_route_policy_seconds_count", "routeId=\"energy-telemetry-ingest\"") >= 1, "route mean time");
         for (String sink : List.of("postgresql:device_readings", "influxdb:energy_readings", "kafka:energy-readings")) {
             assertTrue(value(m, "gridwire_sink_batch_size_sum", "sink=\"" + sink + "\"") >= 20, sink + " batch sizes");
             assertTrue(value(m, "gridwire_sink_write_seconds_count", "sink=\"" + sink + "\"", "outcome=\"ok\"") >= 1,

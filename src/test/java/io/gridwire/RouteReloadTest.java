@@ -14,17 +14,20 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Routes a user edits: a copy of the packaged energy-devices.camel.yaml in ROUTES_DIR replaces the packaged routes by
  * id; with reload on, remapping its topic takes effect without a restart (the new topic lands, the old one is no
- * longer consumed); a broken save is logged and the routes loaded before keep running.
+ * longer consumed) - also when the remap moves the device id to another level, which is named where the topic is
+ * written; a broken save is logged and the routes loaded before keep running.
  */
 class RouteReloadTest {
 
     private static final Duration SOON = Duration.ofSeconds(30);
-    private static final String NEW_FILTER = "energy/plant7/+/reading";
+    /** The device id moves from the third level to the fifth: the one edit says so. */
+    private static final String NEW_PATTERN = "energy/plants/plant7/meters/{deviceId}/reading";
     private static Path dir;
     private static Path file;
     private static GridwireProcess gridwire;
@@ -62,8 +65,8 @@ class RouteReloadTest {
     void remappingATopicAtRunTimeMovesTheSubscription() throws Exception {
         String run = Long.toString(System.nanoTime(), 36);
         Instant ts = Instant.now().minusSeconds(30);
-        assertTrue(log().contains("replacing 3 packaged entries: route:energy-telemetry-ingest, route:energy-telemetry-sinks, "
-                + "route:mock-device-commands"), "the directory's copy replaced the packaged routes by id");
+        assertTrue(log().contains("replacing 4 packaged entries: route:energy-telemetry-ingest, route:energy-telemetry-store, "
+                + "route:energy-telemetry-publish, route:mock-device-commands"), "the directory's copy replaced the packaged routes by id");
 
         String before = "reload-before-" + run;
         mqtt.publishReading(before, ts, 10, 230, 0.04, 1);
@@ -71,12 +74,16 @@ class RouteReloadTest {
 
         // remap the family: the user edits the topic in the YAML file and saves it
         long saved = System.nanoTime();
-        Files.writeString(file, Files.readString(file).replace("paho-mqtt5:{{mqtt.topics.energyData}}", "paho-mqtt5:" + NEW_FILTER));
+        Files.writeString(file, Files.readString(file).replace("mqtt-ingest:{{mqtt.topics.energyData}}", "mqtt-ingest:" + NEW_PATTERN));
         await("the reload and the new subscription").atMost(SOON)
-                .until(() -> log().contains("subscribed to " + NEW_FILTER + " (QoS 1)"));
+                .until(() -> log().contains("subscribed to energy/plants/plant7/meters/+/reading (QoS 1)"));
+        // the payload names no device: it can only come from the level the pattern names
         String remapped = "reload-new-" + run;
-        mqtt.publish("energy/plant7/" + remapped + "/reading", Devices.reading(remapped, ts, 11, 230, 0.05, 2));
+        mqtt.publish("energy/plants/plant7/meters/" + remapped + "/reading",
+                Devices.reading(remapped, ts, 11, 230, 0.05, 2).replace("\"device_id\":\"" + remapped + "\",", ""));
         await().atMost(SOON).until(() -> rows(remapped) == 1);
+        assertEquals(0, Sinks.count("SELECT count(*) FROM device_readings WHERE device_id IN ('plants', 'meters', 'plant7') "
+                                    + "AND \"timestamp\" = ?", java.sql.Timestamp.from(ts)), "no reading under another level");
         System.out.printf("route reload: topic remapped, first message on the new topic landed %.1f s after the save%n",
                 (System.nanoTime() - saved) / 1e9);
 
@@ -94,7 +101,7 @@ class RouteReloadTest {
         int line = java.util.Arrays.asList(broken.split("\n", -1)).indexOf("        - log: [unclosed") + 1;
         await().atMost(SOON).until(() -> log().contains("Error reloading routes from file: " + file));
         String after = "reload-after-error-" + run;
-        mqtt.publish("energy/plant7/" + after + "/reading", Devices.reading(after, ts, 13, 230, 0.06, 4));
+        mqtt.publish("energy/plants/plant7/meters/" + after + "/reading", Devices.reading(after, ts, 13, 230, 0.06, 4));
         await().atMost(SOON).until(() -> rows(after) == 1);
         assertTrue(log().contains(file + ", line " + line + ", column"), "the YAML error's file and line are in the log");
     }

@@ -16,6 +16,7 @@ public class Meters {
 
     private final CamelContext context;
     private volatile MeterRegistry registry;
+    private final java.util.List<Object> totals = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     public Meters(CamelContext context) {
         this.context = context;
@@ -67,6 +68,14 @@ public class Meters {
     /** A gauge read on every scrape (e.g. messages awaiting their ack). */
     public void gauge(String name, java.util.function.Supplier<Number> value, String... tags) {
         io.micrometer.core.instrument.Gauge.builder(name, () -> value.get()).tags(tags).register(registry());
+    }
+
+    /** A counter read on every scrape from a running total kept elsewhere (e.g. messages acked by a consumer). */
+    public void counter(String name, java.util.function.Supplier<Number> total, String... tags) {
+        // Micrometer holds a function counter's state weakly: keep it here, or it reads NaN after the next GC
+        totals.add(total);
+        io.micrometer.core.instrument.FunctionCounter.builder(name, total, t -> t.get().doubleValue()).tags(tags)
+                .register(registry());
     }
 
     private MeterRegistry registry() {

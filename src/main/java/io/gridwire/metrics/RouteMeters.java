@@ -1,5 +1,7 @@
 package io.gridwire.metrics;
 
+import io.gridwire.mqtt.MqttIngestConsumer;
+
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -40,9 +42,23 @@ public class RouteMeters extends io.gridwire.ops.LifecycleNotifier {
         }
     }
 
+    private MqttIngestConsumer consumer(String routeId) {
+        Route r = context.getRoute(routeId);
+        return r != null && r.getConsumer() instanceof MqttIngestConsumer c ? c : null;
+    }
+
     private void watch(Route route) {
         String id = route.getRouteId();
-        if (route.getEndpoint().getEndpointUri().startsWith("paho-mqtt5:") && watched.add(id)) {
+        String uri = route.getEndpoint().getEndpointUri();
+        if (uri.startsWith("mqtt-ingest:") && watched.add(id)) {
+            // one exchange per batch: the consumer counts the messages (the route it belongs to may be reloaded)
+            meters.gauge("gridwire_messages_awaiting_ack", () -> consumer(id) == null ? 0 : consumer(id).awaitingAck(),
+                    "route", id);
+            for (boolean deadLetters : new boolean[] {false, true}) {
+                meters.counter("gridwire_ingest_messages", () -> consumer(id) == null ? 0 : consumer(id).acked(deadLetters),
+                        "route", id, "outcome", deadLetters ? "dead_letter" : "committed");
+            }
+        } else if (uri.startsWith("paho-mqtt5:") && watched.add(id)) {
             meters.gauge("gridwire_messages_awaiting_ack", () -> context.getInflightRepository().size(id), "route", id);
         }
     }

@@ -41,9 +41,12 @@ public class JsonPayloads {
         }
         JsonNode root;
         try {
-            root = mapper.readTree(utf8(payload));
+            // plain ASCII (the usual case) is valid UTF-8: parse the bytes as they are, without a decoded copy
+            root = ascii(payload) ? mapper.readTree(payload) : mapper.readTree(utf8(payload));
         } catch (JsonProcessingException e) {
             throw new InvalidMessageException("malformed JSON: " + e.getOriginalMessage());
+        } catch (java.io.IOException e) {
+            throw new InvalidMessageException("malformed JSON: " + e.getMessage());
         }
         if (root == null || !root.isObject()) {
             throw new InvalidMessageException("payload is not a JSON object");
@@ -54,6 +57,15 @@ public class JsonPayloads {
     @SuppressWarnings("unchecked")
     public Map<String, Object> object(byte[] payload) throws InvalidMessageException {
         return mapper.convertValue(tree(payload), Map.class);
+    }
+
+    private static boolean ascii(byte[] payload) {
+        for (byte b : payload) {
+            if (b < 0) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private static String utf8(byte[] payload) throws InvalidMessageException {

@@ -4,6 +4,12 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.apache.camel.CamelContext;
+
+import io.gridwire.mqtt.IngestMessage;
 
 import javax.sql.DataSource;
 
@@ -36,6 +42,12 @@ public class DeadLetterStore {
         this.retry = new UntilAvailable(initialRetryMs, maxRetryMs);
     }
 
+    /**
+     * Stores the failed message of an exchange (the dead-letter channel's {@code direct:dead-letter}): route, topic,
+     * payload as it arrived and the exception's message as the reason. Waits and retries while PostgreSQL is down.
+     *
+     * @throws RedeliverLaterException when gridwire stops before it could be stored (the message stays unacked)
+     */
     public void store(Exchange exchange) throws Exception {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         String routeId = exchange.getProperty(Exchange.FAILURE_ROUTE_ID, String.class);
@@ -43,23 +55,49 @@ public class DeadLetterStore {
             routeId = exchange.getFromRouteId();
         }
         String topic = exchange.getMessage().getHeader(PahoMqtt5Constants.MQTT_TOPIC, String.class);
-        byte[] payload = payload(exchange.getMessage().getBody());
-        String reason = cause == null ? "unknown" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
-        if (reason.length() > MAX_REASON) {
-            reason = reason.substring(0, MAX_REASON);
+        storeAll(exchange.getContext(), routeId, List.of(new Letter(topic, payload(exchange.getMessage().getBody()), cause)));
+    }
+
+    /**
+     * Stores the rejected messages of a batch exchange (body {@code List<IngestMessage>} of an {@code mqtt-ingest:}
+     * route) in one transaction, each with its own reason; the others are left alone. Waits and retries while
+     * PostgreSQL is down.
+     *
+     * @throws RedeliverLaterException when gridwire stops before they could be stored (the batch stays unacked)
+     */
+    public void storeRejected(Exchange exchange) throws Exception {
+        List<?> batch = exchange.getMessage().getBody(List.class);
+        List<Letter> letters = new ArrayList<>();
+        for (Object o : batch) {
+            if (o instanceof IngestMessage m && m.rejected()) {
+                letters.add(new Letter(m.topic(), m.payload(), m.rejection()));
+            }
         }
-        String finalRouteId = routeId;
-        String finalReason = reason;
-        retry.run(exchange.getContext(), "Dead-letter store", () -> {
-            insert(finalRouteId, topic, payload, finalReason, cause == null ? null : cause.getClass().getName());
+        if (!letters.isEmpty()) {
+            storeAll(exchange.getContext(), exchange.getFromRouteId(), letters);
+        }
+    }
+
+    private record Letter(String topic, byte[] payload, Throwable cause) {
+        String reason() {
+            String r = cause == null ? "unknown" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+            return r.length() > MAX_REASON ? r.substring(0, MAX_REASON) : r;
+        }
+    }
+
+    private void storeAll(CamelContext context, String routeId, List<Letter> letters) throws Exception {
+        retry.run(context, "Dead-letter store", () -> {
+            insert(routeId, letters);
             return null;
         });
-        counts.computeIfAbsent(routeId, k -> new java.util.concurrent.atomic.AtomicLong()).incrementAndGet();
-        if (meters != null) {
-            meters.count("gridwire_dead_letters", "route", routeId, "reason",
-                    cause == null ? "unknown" : cause.getClass().getSimpleName());
+        counts.computeIfAbsent(routeId, k -> new java.util.concurrent.atomic.AtomicLong()).addAndGet(letters.size());
+        for (Letter l : letters) {
+            if (meters != null) {
+                meters.count("gridwire_dead_letters", "route", routeId, "reason",
+                        l.cause() == null ? "unknown" : l.cause().getClass().getSimpleName());
+            }
+            LOG.warn("Dead letter from route {} (topic {}): {}", routeId, l.topic(), l.reason());
         }
-        LOG.warn("Dead letter from route {} (topic {}): {}", routeId, topic, reason);
     }
 
     /** Dead letters stored from a route since start-up. */
@@ -68,16 +106,31 @@ public class DeadLetterStore {
         return c == null ? 0 : c.get();
     }
 
-    private void insert(String routeId, String topic, byte[] payload, String reason, String type) throws SQLException {
+    private void insert(String routeId, List<Letter> letters) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
-            ps.setString(1, routeId == null ? "unknown" : routeId);
-            ps.setString(2, topic);
-            ps.setBytes(3, payload);
-            // text copy for people reading the table; NUL is not allowed in PostgreSQL text
-            ps.setString(4, payload == null ? null : new String(payload, StandardCharsets.UTF_8).replace('\0', '\uFFFD'));
-            ps.setString(5, reason);
-            ps.setString(6, type);
-            ps.executeUpdate();
+            c.setAutoCommit(false);
+            try {
+                for (Letter l : letters) {
+                    ps.setString(1, routeId == null ? "unknown" : routeId);
+                    ps.setString(2, l.topic());
+                    ps.setBytes(3, l.payload());
+                    // text copy for people reading the table; NUL is not allowed in PostgreSQL text
+                    ps.setString(4, l.payload() == null ? null
+                            : new String(l.payload(), StandardCharsets.UTF_8).replace('\0', '\uFFFD'));
+                    ps.setString(5, l.reason());
+                    ps.setString(6, l.cause() == null ? null : l.cause().getClass().getName());
+                    ps.addBatch();
+                }
+                ps.executeBatch();
+                c.commit();
+            } catch (SQLException | RuntimeException e) {
+                try {
+                    c.rollback();
+                } catch (SQLException ignored) {
+                    // the connection is broken; the pool discards it
+                }
+                throw e;
+            }
         }
     }
 

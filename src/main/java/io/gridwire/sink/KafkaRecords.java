@@ -32,9 +32,11 @@ public class KafkaRecords {
         List<Message> records = new ArrayList<>(batch.size());
         for (Reading r : batch) {
             Message m = new DefaultMessage(camelContext);
+            String ts = r.timestamp().toString();
             m.setHeader(KafkaConstants.KEY, r.deviceId());
-            m.setHeader(MESSAGE_ID, r.messageId());
-            m.setBody(readings.toJson(r));
+            // the same id as Reading.messageId(), the timestamp rendered once for it and the value
+            m.setHeader(MESSAGE_ID, r.deviceId() + "@" + ts);
+            m.setBody(readings.toJson(r, ts));
             records.add(m);
         }
         return records;

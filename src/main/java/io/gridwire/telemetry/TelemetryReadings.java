@@ -3,25 +3,22 @@ package io.gridwire.telemetry;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.regex.Pattern;
 
-import org.apache.camel.Body;
-import org.apache.camel.Header;
 
 import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.mqtt.PayloadParser;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonStringEncoder;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.JsonNodeType;
 
 /**
  * Parses and validates seed 001 readings; every rejection names the problem, and becomes the dead letter's reason.
  * Also renders a reading back in seed 001's data format (the Kafka record value).
  */
-public class TelemetryReadings {
+public class TelemetryReadings implements PayloadParser {
 
     /** Device ids become Kafka keys, tags and primary keys: keep them to a safe, bounded alphabet. */
     private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
@@ -29,7 +26,6 @@ public class TelemetryReadings {
     private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
 
     private final JsonPayloads payloads;
-    private final ObjectMapper mapper = new ObjectMapper();
     private final Duration maxFutureSkew;
 
     public TelemetryReadings(int maxPayloadBytes, Duration maxFutureSkew) {
@@ -40,7 +36,7 @@ public class TelemetryReadings {
     /**
      * Reads a seed 001 payload. The device id comes from the topic; a device_id in the payload must agree with it.
      */
-    public Reading parse(@Body byte[] payload, @Header("deviceId") String topicDeviceId) throws InvalidMessageException {
+    public Reading reading(byte[] payload, String topicDeviceId) throws InvalidMessageException {
         JsonNode root = payloads.tree(payload);
         String deviceId = deviceId(root, topicDeviceId);
         Instant timestamp = timestamp(root);
@@ -56,26 +52,36 @@ public class TelemetryReadings {
         return new Reading(deviceId, timestamp, power, voltage, current, energy, status, enabled);
     }
 
+    /** For the mqtt-ingest: consumer: the device id comes from the topic level named {@code deviceId}. */
+    @Override
+    public Reading parse(byte[] payload, Map<String, Object> levels) throws InvalidMessageException {
+        return reading(payload, (String) levels.get("deviceId"));
+    }
+
     /** The reading in seed 001's data format. */
     public String toJson(Reading r) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("device_id", r.deviceId());
-        m.put("timestamp", r.timestamp().toString());
-        m.put("power", r.power());
-        m.put("voltage", r.voltage());
-        m.put("current", r.current());
-        m.put("energy", r.energy());
+        return toJson(r, r.timestamp().toString());
+    }
+
+    /**
+     * The reading in seed 001's data format, its timestamp already rendered (ISO-8601, as {@link Instant#toString()});
+     * written field by field (no map, no tree): this runs for every Kafka record.
+     */
+    public String toJson(Reading r, String isoTimestamp) {
+        StringBuilder sb = new StringBuilder(160);
+        // device ids are validated to a safe alphabet (DEVICE_ID): no escaping needed
+        sb.append("{\"device_id\":\"").append(r.deviceId()).append("\",\"timestamp\":\"").append(isoTimestamp)
+                .append("\",\"power\":").append(r.power()).append(",\"voltage\":").append(r.voltage())
+                .append(",\"current\":").append(r.current()).append(",\"energy\":").append(r.energy());
         if (r.status() != null) {
-            m.put("status", r.status());
+            sb.append(",\"status\":\"");
+            JsonStringEncoder.getInstance().quoteAsString(r.status(), sb);
+            sb.append('"');
         }
         if (r.enabled() != null) {
-            m.put("enabled", r.enabled());
+            sb.append(",\"enabled\":").append(r.enabled().booleanValue());
         }
-        try {
-            return mapper.writeValueAsString(m);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException(e);
-        }
+        return sb.append('}').toString();
     }
 
     private static String deviceId(JsonNode root, String topicDeviceId) throws InvalidMessageException {

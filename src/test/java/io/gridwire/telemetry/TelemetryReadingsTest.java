@@ -20,7 +20,7 @@ class TelemetryReadingsTest {
 
     @Test
     void acceptsSeedPayloadAndTakesTheDeviceFromTheTopicWhenThePayloadHasNone() throws Exception {
-        Reading r = readings.parse(bytes("{\"timestamp\":\"2025-08-09T16:30:00Z\",\"power\":25.3,\"voltage\":239.8,"
+        Reading r = readings.reading(bytes("{\"timestamp\":\"2025-08-09T16:30:00Z\",\"power\":25.3,\"voltage\":239.8,"
                                          + "\"current\":23.7,\"energy\":156.7,\"extra\":{\"x\":1}}"), "mock-hvac-001");
         assertEquals("mock-hvac-001", r.deviceId());
         assertEquals(Instant.parse("2025-08-09T16:30:00Z"), r.timestamp());
@@ -42,7 +42,7 @@ class TelemetryReadingsTest {
         "[1,2,3]|payload is not a JSON object",
     })
     void rejectsWithAReasonThatNamesTheProblem(String payload, String reason) {
-        InvalidMessageException e = assertThrows(InvalidMessageException.class, () -> readings.parse(bytes(payload), "dev-1"));
+        InvalidMessageException e = assertThrows(InvalidMessageException.class, () -> readings.reading(bytes(payload), "dev-1"));
         assertEquals(reason, e.getMessage());
     }
 
@@ -50,14 +50,14 @@ class TelemetryReadingsTest {
     void rejectsHostileIdsOversizedAndNonUtf8PayloadsBeforeTrustingThem() {
         String hostile = "{\"device_id\":\"x'; DROP TABLE device_readings;--\",\"timestamp\":\"2025-08-09T16:30:00Z\","
                          + "\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}";
-        assertTrue(assertThrows(InvalidMessageException.class, () -> readings.parse(bytes(hostile), null))
+        assertTrue(assertThrows(InvalidMessageException.class, () -> readings.reading(bytes(hostile), null))
                 .getMessage().startsWith("invalid device id"));
         assertEquals("payload of 2000 bytes exceeds the limit of 1024 bytes",
-                assertThrows(InvalidMessageException.class, () -> readings.parse(new byte[2000], "d")).getMessage());
+                assertThrows(InvalidMessageException.class, () -> readings.reading(new byte[2000], "d")).getMessage());
         assertEquals("payload is not valid UTF-8", assertThrows(InvalidMessageException.class,
-                () -> readings.parse(new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}, "d")).getMessage());
+                () -> readings.reading(new byte[] {'{', (byte) 0xC3, (byte) 0x28, '}'}, "d")).getMessage());
         String deep = "[".repeat(100) + "]".repeat(100);
-        assertTrue(assertThrows(InvalidMessageException.class, () -> readings.parse(bytes(deep), "d"))
+        assertTrue(assertThrows(InvalidMessageException.class, () -> readings.reading(bytes(deep), "d"))
                 .getMessage().startsWith("malformed JSON"));
     }
 

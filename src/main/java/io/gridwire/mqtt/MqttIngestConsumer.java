@@ -1,0 +1,176 @@
+package io.gridwire.mqtt;
+
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.support.DefaultConsumer;
+import org.eclipse.paho.mqttv5.client.MqttClient;
+import org.eclipse.paho.mqttv5.common.MqttException;
+import org.eclipse.paho.mqttv5.common.MqttMessage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.gridwire.telemetry.InvalidMessageException;
+
+/**
+ * Consumer of an {@code mqtt-ingest:} route: one Camel exchange per batch of MQTT messages, acked only once the route
+ * completed it.
+ * <ul>
+ * <li>On the MQTT client's thread, per message, only what must be: the topic's named levels and the family's
+ * {@link PayloadParser}; a message it refuses stays in the batch, rejected, with the reason.</li>
+ * <li>A gatherer thread cuts batches ({@code batchSize} messages, or the first one waited {@code maxDelayMs}) and sends
+ * each into the route as one exchange, body {@code List<IngestMessage>}, in arrival order.</li>
+ * <li>When the route completes a batch without an exception, every message of it is acked (the route's steps have by
+ * then committed it in its sinks, or stored it as a dead letter); a batch that failed stays unacked, and the broker
+ * sends it again with the session after the next connect.</li>
+ * <li>Stopping: messages still queued go out as a last batch (the graceful shutdown waits for it); a message arriving
+ * after that is not acked and comes back with the session.</li>
+ * </ul>
+ */
+public class MqttIngestConsumer extends DefaultConsumer {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MqttIngestConsumer.class);
+
+    private final MqttIngestEndpoint endpoint;
+    private final TopicPattern pattern;
+    private final LinkedBlockingQueue<IngestMessage> queue = new LinkedBlockingQueue<>();
+    private final AtomicInteger awaitingAck = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
+    private final java.util.concurrent.atomic.AtomicLong deadLettered = new java.util.concurrent.atomic.AtomicLong();
+    private volatile boolean accepting;
+    private Thread gatherer;
+
+    MqttIngestConsumer(MqttIngestEndpoint endpoint, org.apache.camel.Processor processor) {
+        super(endpoint, processor);
+        this.endpoint = endpoint;
+        this.pattern = TopicPattern.of(endpoint.getTopic());
+    }
+
+    /** Messages received and not yet acked (queued, in a batch the route works on, or waiting for their ack). */
+    public int awaitingAck() {
+        return awaitingAck.get();
+    }
+
+    /** Messages acked since this consumer started: committed in every sink, or stored as dead letters. */
+    public long acked(boolean asDeadLetters) {
+        return asDeadLetters ? deadLettered.get() : committed.get();
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        super.doStart();
+        accepting = true;
+        gatherer = new Thread(this::gather, "mqtt-ingest-" + getRouteId());
+        gatherer.setDaemon(true);
+        gatherer.start();
+        MqttClient client = endpoint.getClient();
+        client.setCallback(new MqttCallbackAdapter() {
+            @Override
+            public void messageArrived(String topic, MqttMessage message) {
+                receive(topic, message);
+            }
+        });
+        client.subscribe(endpoint.getTopic(), endpoint.getQos());
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        // no unsubscribe: the persistent session keeps queueing for gridwire while it is away
+        accepting = false;
+        if (gatherer != null) {
+            gatherer.join(TimeUnit.SECONDS.toMillis(10));
+            gatherer.interrupt();
+        }
+        super.doStop();
+    }
+
+    private void receive(String topic, MqttMessage message) {
+        if (!accepting) {
+            return; // not acked: the broker sends it again with the session
+        }
+        IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos());
+        try {
+            Map<String, Object> levels = new HashMap<>(4);
+            pattern.read(topic, levels);
+            m.body(endpoint.getParser().parse(m.payload(), levels));
+        } catch (InvalidMessageException e) {
+            m.reject(e);
+        } catch (RuntimeException e) {
+            // a parser bug must not stop the route: the message becomes a dead letter that says so
+            m.reject(new InvalidMessageException("could not be read: " + e));
+        }
+        awaitingAck.incrementAndGet();
+        queue.add(m);
+    }
+
+    /** Cuts batches and sends each into the route; ends once stopped and the queue is drained. */
+    private void gather() {
+        int size = endpoint.getBatchSize();
+        long maxDelayNanos = TimeUnit.MILLISECONDS.toNanos(endpoint.getMaxDelayMs());
+        try {
+            while (accepting || !queue.isEmpty()) {
+                IngestMessage first = queue.poll(100, TimeUnit.MILLISECONDS);
+                if (first == null) {
+                    continue;
+                }
+                List<IngestMessage> batch = new ArrayList<>(size);
+                batch.add(first);
+                long deadline = System.nanoTime() + maxDelayNanos;
+                while (batch.size() < size) {
+                    if (queue.drainTo(batch, size - batch.size()) > 0) {
+                        continue;
+                    }
+                    long left = deadline - System.nanoTime();
+                    IngestMessage next = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
+                    if (next == null) {
+                        break;
+                    }
+                    batch.add(next);
+                }
+                route(batch);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void route(List<IngestMessage> batch) {
+        Exchange exchange = createExchange(false);
+        exchange.getMessage().setBody(batch);
+        getAsyncProcessor().process(exchange, doneSync -> {
+            try {
+                completed(exchange, batch);
+            } finally {
+                releaseExchange(exchange, false);
+            }
+        });
+    }
+
+    private void completed(Exchange exchange, List<IngestMessage> batch) {
+        if (exchange.getException() != null) {
+            awaitingAck.addAndGet(-batch.size());
+            LOG.warn("{}: a batch of {} was not completed ({}); it stays unacked and comes back with the session",
+                    getRouteId(), batch.size(), exchange.getException().getMessage());
+            return;
+        }
+        MqttClient client = endpoint.getClient();
+        for (IngestMessage m : batch) {
+            (m.rejected() ? deadLettered : committed).incrementAndGet();
+            try {
+                if (m.qos() > 0) {
+                    client.messageArrivedComplete(m.mqttId(), m.qos());
+                }
+            } catch (MqttException e) {
+                LOG.debug("{}: ack of message {} not sent ({}); it comes back with the session", getRouteId(), m.mqttId(),
+                        e.getMessage());
+            }
+        }
+        awaitingAck.addAndGet(-batch.size());
+    }
+}

@@ -1,0 +1,20 @@
+package io.gridwire.mqtt;
+
+import java.util.Map;
+
+import io.gridwire.telemetry.InvalidMessageException;
+
+/**
+ * A family's reading of one MQTT message, called on the MQTT client's thread for every message of an
+ * {@code mqtt-ingest} route: it must be quick and must not block.
+ */
+public interface PayloadParser {
+
+    /**
+     * @param payload the payload as it arrived
+     * @param levels  the topic levels the route's subscription names ({@link TopicPattern}), e.g. deviceId
+     * @return the message as the family's sinks take it
+     * @throws InvalidMessageException with the dead letter's reason when the message is not valid
+     */
+    Object parse(byte[] payload, Map<String, Object> levels) throws InvalidMessageException;
+}

@@ -1,0 +1,260 @@
+package io.gridwire.sink;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.camel.AsyncCallback;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.support.AsyncProcessorSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import io.gridwire.mqtt.IngestMessage;
+
+/**
+ * Route step of an {@code mqtt-ingest:} route: writes each batch exchange (body {@code List<IngestMessage>}) through a
+ * pipeline of sink stages and completes it once the last stage committed it; the consumer then acks its messages.
+ * Each stage is a route ({@code direct:...}) that takes the list of the batch's message bodies.
+ * <ul>
+ * <li>Stages are pipelined: each has its own thread, so while stage 2 (e.g. Kafka) writes batch k, stage 1 (e.g.
+ * PostgreSQL ∥ TSDB) already writes batch k+1, and batch k-1 completes (its acks go out) on a thread of its own. Each
+ * stage takes the batches in order, so a later batch never overtakes an earlier one in any sink, and a stage only sees
+ * a batch once every earlier stage committed it (Kafka after the databases: a database outage never sends a Kafka
+ * record twice). At most {@code depth} batches wait before each stage; the caller blocks when the first is full.</li>
+ * <li>A stage that is unavailable (see {@link SinkFailures#isTransient}) makes its batch wait and retry with
+ * exponential backoff (from {@code initialRetryMs}, doubled up to {@code maxRetryMs}): nothing is acked, nothing is
+ * dropped; later batches queue behind it.</li>
+ * <li>A stage that rejects a batch gets it again in halves, down to single messages; a message it still rejects is
+ * marked rejected ({@link SinkRejectedException} with the sink's reason) and goes to no later stage; the route's next
+ * step stores it as a dead letter. Its batch-mates go on. Messages the parser already rejected skip every stage.</li>
+ * </ul>
+ */
+public class SinkPipeline extends AsyncProcessorSupport {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SinkPipeline.class);
+
+    private record Batch(Exchange exchange, AsyncCallback callback, List<IngestMessage> messages) {
+    }
+
+    /** Marks the end of the stream between two pipeline threads (gridwire stopping). */
+    private static final Batch END = new Batch(null, null, List.of());
+
+    private final String name;
+    private final List<String> stageUris;
+    private final long initialRetryMs;
+    private final long maxRetryMs;
+    private final int depth;
+    private final List<Thread> threads = new ArrayList<>();
+    private BlockingQueue<Batch> first;
+    private CamelContext camelContext;
+    private ProducerTemplate template;
+    private volatile boolean running;
+    /** Set when a stage gave up (stopping while its sink was down): later batches stay unacked too. */
+    private volatile boolean abandoned;
+
+    /**
+     * @param name           names the threads and log lines (e.g. {@code energy-telemetry})
+     * @param stageUris      the sink stages in order, comma-separated endpoint URIs (e.g.
+     *                       {@code direct:energy-telemetry-store,direct:energy-telemetry-publish})
+     * @param depth          batches waiting before each stage at most
+     * @param initialRetryMs first backoff (ms) while a sink is unavailable
+     * @param maxRetryMs     longest backoff (ms)
+     * @throws IllegalArgumentException without a stage, or with a depth below 1
+     */
+    public SinkPipeline(String name, String stageUris, int depth, long initialRetryMs, long maxRetryMs) {
+        this.name = name;
+        this.stageUris = new ArrayList<>();
+        for (String uri : stageUris.split(",")) {
+            if (!uri.isBlank()) {
+                this.stageUris.add(uri.strip());
+            }
+        }
+        if (this.stageUris.isEmpty() || depth < 1) {
+            throw new IllegalArgumentException(name + ": a sink pipeline needs at least one stage and a depth of at least 1");
+        }
+        this.depth = depth;
+        this.initialRetryMs = initialRetryMs;
+        this.maxRetryMs = maxRetryMs;
+    }
+
+    public void setCamelContext(CamelContext camelContext) {
+        this.camelContext = camelContext;
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public boolean process(Exchange exchange, AsyncCallback callback) {
+        if (!running) {
+            // stopping: leave the batch unacked; the broker sends it again with the session
+            exchange.setException(new RedeliverLaterException(name + " is stopping"));
+            callback.done(true);
+            return true;
+        }
+        try {
+            first.put(new Batch(exchange, callback, exchange.getMessage().getBody(List.class)));
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            exchange.setException(new RedeliverLaterException(name + " interrupted"));
+            callback.done(true);
+            return true;
+        }
+    }
+
+    @Override
+    protected void doStart() throws Exception {
+        template = camelContext.createProducerTemplate();
+        running = true;
+        abandoned = false;
+        threads.clear();
+        first = new ArrayBlockingQueue<>(depth);
+        BlockingQueue<Batch> in = first;
+        for (String uri : stageUris) {
+            BlockingQueue<Batch> out = new ArrayBlockingQueue<>(depth);
+            start(name + "-" + uri.substring(uri.indexOf(':') + 1), stage(uri, in, out));
+            in = out;
+        }
+        start(name + "-complete", complete(in));
+    }
+
+    private void start(String threadName, Runnable work) {
+        Thread t = new Thread(work, threadName);
+        t.setDaemon(true);
+        t.start();
+        threads.add(t);
+    }
+
+    @Override
+    protected void doStop() throws Exception {
+        running = false;
+        if (first != null) {
+            first.put(END);
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        for (Thread t : threads) {
+            t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+        }
+        threads.forEach(Thread::interrupt);
+        if (template != null) {
+            template.stop();
+        }
+    }
+
+    /** Writes each batch through one stage, in order, and passes it on. */
+    private Runnable stage(String uri, BlockingQueue<Batch> in, BlockingQueue<Batch> out) {
+        return () -> {
+            try {
+                while (true) {
+                    Batch batch = in.take();
+                    if (batch == END) {
+                        out.put(END);
+                        return;
+                    }
+                    if (abandoned) {
+                        continue; // an earlier batch could not be committed before stopping: this one stays unacked too
+                    }
+                    List<IngestMessage> live = new ArrayList<>(batch.messages().size());
+                    for (IngestMessage m : batch.messages()) {
+                        if (!m.rejected()) {
+                            live.add(m);
+                        }
+                    }
+                    try {
+                        if (!live.isEmpty() && !writeWithRetry(uri, live)) {
+                            abandoned = true;
+                            continue;
+                        }
+                    } catch (RuntimeException e) {
+                        LOG.error("{}: unexpected failure in {}; the batch stays unacked and comes back with the session",
+                                name, uri, e);
+                        continue;
+                    }
+                    out.put(batch);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
+    /** Completes the batches every stage committed: the route goes on (dead letters), then the acks go out. */
+    private Runnable complete(BlockingQueue<Batch> in) {
+        return () -> {
+            try {
+                while (true) {
+                    Batch batch = in.take();
+                    if (batch == END) {
+                        return;
+                    }
+                    try {
+                        batch.callback().done(false);
+                    } catch (RuntimeException e) {
+                        LOG.warn("{}: completing a committed batch failed: {}", name, e.getMessage());
+                    }
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        };
+    }
+
+    /**
+     * Writes the messages through the stage until each is committed or rejected; false if gridwire stopped while the
+     * stage was unavailable.
+     */
+    private boolean writeWithRetry(String uri, List<IngestMessage> messages) throws InterruptedException {
+        long delay = initialRetryMs;
+        int attempt = 1;
+        while (true) {
+            Throwable failure = write(uri, messages);
+            if (failure == null) {
+                if (attempt > 1) {
+                    LOG.info("{}: {} is back; the waiting batch of {} committed at attempt {}", name, uri, messages.size(),
+                            attempt);
+                }
+                return true;
+            }
+            if (!SinkFailures.isTransient(failure)) {
+                if (messages.size() > 1) {
+                    LOG.warn("{}: {} rejected a batch of {} ({}); writing it again in halves", name, uri, messages.size(),
+                            SinkFailures.describe(failure));
+                    int half = messages.size() / 2;
+                    return writeWithRetry(uri, messages.subList(0, half))
+                           && writeWithRetry(uri, messages.subList(half, messages.size()));
+                }
+                messages.get(0).reject(new SinkRejectedException(SinkFailures.describe(failure), failure));
+                return true;
+            }
+            if (!running) {
+                LOG.warn("{}: stopping while {} is unavailable; {} messages stay unacked for redelivery", name, uri,
+                        messages.size());
+                return false;
+            }
+            LOG.warn("{}: {} unavailable (attempt {}, {} messages waiting, retry in {} ms): {}", name, uri, attempt,
+                    messages.size(), delay, SinkFailures.describe(failure));
+            Thread.sleep(delay);
+            delay = Math.min(delay * 2, maxRetryMs);
+            attempt++;
+        }
+    }
+
+    private Throwable write(String uri, List<IngestMessage> messages) {
+        List<Object> bodies = new ArrayList<>(messages.size());
+        for (IngestMessage m : messages) {
+            bodies.add(m.body());
+        }
+        long start = System.nanoTime();
+        Exchange result = template.send(uri, e -> e.getMessage().setBody(bodies));
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("{}: {} wrote a batch of {} in {} ms{}", name, uri, bodies.size(),
+                    (System.nanoTime() - start) / 1_000_000,
+                    result.getException() == null ? "" : ", failed: " + result.getException().getMessage());
+        }
+        return result.getException();
+    }
+}
