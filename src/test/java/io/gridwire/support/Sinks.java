@@ -123,6 +123,7 @@ public final class Sinks {
     public static final class KafkaReader implements AutoCloseable {
         private final KafkaConsumer<String, String> consumer;
         private final List<ConsumerRecord<String, String>> seen = new ArrayList<>();
+        private final Map<TopicPartition, Long> start = new HashMap<>();
 
         public KafkaReader(String topic) {
             Properties p = new Properties();
@@ -137,7 +138,13 @@ public final class Sinks {
                     .map(i -> new TopicPartition(topic, i.partition())).collect(Collectors.toList());
             consumer.assign(parts);
             consumer.seekToEnd(parts);
-            parts.forEach(consumer::position); // fix the start offsets now
+            parts.forEach(tp -> start.put(tp, consumer.position(tp))); // fix the start offsets now
+        }
+
+        /** Records written to the topic since this reader was made (anyone's; end offsets only, nothing is read). */
+        public synchronized long written() {
+            return consumer.endOffsets(start.keySet()).entrySet().stream()
+                    .mapToLong(e -> e.getValue() - start.get(e.getKey())).sum();
         }
 
         /** On a fresh broker the topic appears only with gridwire's first record: create it, as auto-create would. */
