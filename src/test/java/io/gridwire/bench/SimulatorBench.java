@@ -30,7 +30,7 @@ public final class SimulatorBench {
         String mqttload = args.length > 2 ? args[2] : "bench/mqttload";
         System.out.printf(Locale.ROOT, "bench: %d mock devices x 1 reading/s for %d s, one JVM -Xmx512m, %d cores%n", devices,
                 seconds, Runtime.getRuntime().availableProcessors());
-        double raw = TelemetryBench.rawBrokerRate(mqttload, 50_000, 100);
+        double raw = Mqttload.rawBrokerRate(mqttload, 50_000, 100);
 
         String prefix = "bench-sim-" + UUID.randomUUID().toString().substring(0, 6) + "-";
         long inserted = Sinks.count("WITH ins AS (INSERT INTO mock_devices (id, name, type, location, base_power, base_voltage) "
@@ -46,11 +46,11 @@ public final class SimulatorBench {
             HeapSampler heap = new HeapSampler(gridwire.pid());
             heap.start();
             // every mock device's readings (the bench devices and the defaults, 5/s more)
-            ProcessBuilder sub = new ProcessBuilder(mqttload, "sub", TelemetryBench.env("MQTT_BROKER_HOST", "localhost"),
-                    TelemetryBench.env("MQTT_BROKER_PORT", "1883"), "energy/devices/+/data",
+            ProcessBuilder sub = new ProcessBuilder(mqttload, "sub", Sinks.env("MQTT_BROKER_HOST", "localhost"),
+                    Sinks.env("MQTT_BROKER_PORT", "1883"), "energy/devices/+/data",
                     String.valueOf((long) devices * seconds), "0", String.valueOf(seconds));
-            sub.environment().put("MQTTLOAD_USER", TelemetryBench.env("MQTT_USERNAME", "gridwire"));
-            sub.environment().put("MQTTLOAD_PASS", TelemetryBench.env("MQTT_PASSWORD", "gridwire-dev"));
+            sub.environment().put("MQTTLOAD_USER", Sinks.env("MQTT_USERNAME", "gridwire"));
+            sub.environment().put("MQTTLOAD_PASS", Sinks.env("MQTT_PASSWORD", "gridwire-dev"));
             Process s = sub.start();
             String out = new String(s.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
             s.waitFor();
