@@ -10,6 +10,7 @@ import java.util.regex.Pattern;
 
 import io.gridwire.support.Api;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.Sinks;
 
 /**
  * One family's measurement against a running gridwire: raw broker rate three times (before the warm-up, before the
@@ -77,7 +78,9 @@ public final class FamilyBench {
                 p.p99(), f.clock().clock(), b.landing().complete());
         System.out.printf(Locale.ROOT, "raw broker: median %.0f msg/s (range %.0f-%.0f); gridwire / raw = %.2f%n",
                 r.rawMedian(), r.sortedRaw()[0], r.sortedRaw()[2], r.rate() / r.rawMedian());
-        System.out.printf(Locale.ROOT, "peak heap in use: %.0f MB (jstat every second, garbage included; -Xmx512m)%n", r.heapMb());
+        System.out.printf(Locale.ROOT, "peak heap in use: %.0f MB (jstat every second, garbage included; -Xmx512m); dead "
+                                       + "letters from the family's topics: %d%n", r.heapMb(),
+                Sinks.count("SELECT count(*) FROM dead_letters WHERE topic LIKE ?", f.topic().replace("%s", "%")));
         return r;
     }
 
