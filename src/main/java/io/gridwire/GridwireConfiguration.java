@@ -360,6 +360,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         o.setReceiveMaximum(p.integer("mqtt.receiveMaximum"));
         o.setKeepAliveInterval(p.integer("mqtt.keepAliveSeconds"));
         o.setConnectionTimeout(p.integer("mqtt.connectTimeoutSeconds"));
+        // read packets a socket buffer at a time, not a few bytes per system call
+        o.setSocketFactory(new io.gridwire.mqtt.BufferedSocketFactory());
         return new DeferredConnectMqttClient(brokerUri(p), clientId, o, p.integer("mqtt.connectRetrySeconds"));
     }
 

@@ -58,6 +58,28 @@ public class DeferredConnectMqttClient extends MqttClient {
     public static final String MANAGED = "gridwire/managed-subscriptions";
 
     private volatile String lastError;
+    /** Counts connections: a message's ack is only valid on the connection it arrived on. */
+    private final java.util.concurrent.atomic.AtomicInteger epoch = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * The current connection's number, bumped on every connect and loss. A packet id belongs to one connection: after a
+     * reconnect the broker sends unacked messages again, and may give an old id to a new message, so an ack for a
+     * message of an earlier connection must not be sent (its copy on the new connection is acked instead).
+     */
+    public int connectionEpoch() {
+        return epoch.get();
+    }
+
+    /**
+     * Has the broker send again what this session has not acked, by reconnecting (MQTT 5 sends unacked messages again
+     * only on a new connection); runs in the background. For a consumer whose batch failed while gridwire runs.
+     */
+    public void redeliverUnacked(String why) {
+        if (!closed) {
+            LOG.warn("MQTT client {}: {}; reconnecting so the broker sends the unacked messages again", getClientId(), why);
+            connector.execute(this::reconnectForRedelivery);
+        }
+    }
 
     @Override
     public void setCallback(MqttCallback callback) {
@@ -65,6 +87,7 @@ public class DeferredConnectMqttClient extends MqttClient {
         super.setCallback(new MqttCallback() {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+                epoch.incrementAndGet();
                 lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
                         : " (" + response.getException().getMessage() + ")");
                 LOG.warn("MQTT client {} lost its connection to {}: {}; reconnecting every {} s", getClientId(),
@@ -202,6 +225,7 @@ public class DeferredConnectMqttClient extends MqttClient {
     }
 
     private synchronized void reconnectForRedelivery() {
+        epoch.incrementAndGet();
         try {
             LOG.info("MQTT client {}: consumer restarted; reconnecting so the broker sends again what was not acked",
                     getClientId());
@@ -238,6 +262,7 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
         try {
             BoundedConnect.connect(aClient, options);
+            epoch.incrementAndGet();
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
             for (var s : subscriptions.entrySet()) {

@@ -11,14 +11,24 @@ public final class IngestMessage {
     private final byte[] payload;
     private final int mqttId;
     private final int qos;
+    private final int connection;
     private volatile Object body;
     private volatile Exception rejection;
 
-    public IngestMessage(String topic, byte[] payload, int mqttId, int qos) {
+    /**
+     * @param connection the MQTT connection it arrived on ({@link DeferredConnectMqttClient#connectionEpoch()}): its
+     *                   ack is only sent on that connection
+     */
+    public IngestMessage(String topic, byte[] payload, int mqttId, int qos, int connection) {
         this.topic = topic;
         this.payload = payload;
         this.mqttId = mqttId;
         this.qos = qos;
+        this.connection = connection;
+    }
+
+    public int connection() {
+        return connection;
     }
 
     public String topic() {

@@ -94,14 +94,14 @@ public class MqttIngestConsumer extends DefaultConsumer {
         if (!accepting) {
             return; // not acked: the broker sends it again with the session
         }
-        IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos());
+        IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos(), connection());
         try {
             Map<String, Object> levels = new HashMap<>(4);
             pattern.read(topic, levels);
             m.body(endpoint.getParser().parse(m.payload(), levels));
         } catch (InvalidMessageException e) {
             m.reject(e);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | StackOverflowError e) {
             // a parser bug must not stop the route: the message becomes a dead letter that says so
             m.reject(new InvalidMessageException("could not be read: " + e));
         }
@@ -152,19 +152,32 @@ public class MqttIngestConsumer extends DefaultConsumer {
         });
     }
 
+    private int connection() {
+        return endpoint.getClient() instanceof DeferredConnectMqttClient d ? d.connectionEpoch() : 0;
+    }
+
     private void completed(Exchange exchange, List<IngestMessage> batch) {
         if (exchange.getException() != null) {
+            // gridwire stopping gives batches back this way too; only a failure while running needs a reconnect
             awaitingAck.addAndGet(-batch.size());
             LOG.warn("{}: a batch of {} was not completed ({}); it stays unacked and comes back with the session",
                     getRouteId(), batch.size(), exchange.getException().getMessage());
+            if (isRunAllowed() && endpoint.getClient() instanceof DeferredConnectMqttClient d) {
+                // MQTT 5 sends unacked messages again only on a new connection
+                d.redeliverUnacked("a batch failed on route " + getRouteId());
+            }
             return;
         }
         MqttClient client = endpoint.getClient();
+        int current = connection();
         for (IngestMessage m : batch) {
             (m.rejected() ? deadLettered : committed).incrementAndGet();
             try {
-                if (m.qos() > 0) {
+                if (m.qos() > 0 && m.connection() == current) {
                     client.messageArrivedComplete(m.mqttId(), m.qos());
+                } else if (m.qos() > 0) {
+                    // arrived on an earlier connection: the broker sent it again on this one, where that copy is acked
+                    LOG.debug("{}: message {} arrived on an earlier connection; not acked here", getRouteId(), m.mqttId());
                 }
             } catch (MqttException e) {
                 LOG.debug("{}: ack of message {} not sent ({}); it comes back with the session", getRouteId(), m.mqttId(),

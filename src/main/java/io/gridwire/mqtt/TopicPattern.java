@@ -16,7 +16,7 @@ import java.util.Map;
  */
 public final class TopicPattern {
 
-    private record Compiled(String[] levels, String[] names, boolean multiLevel) {
+    private record Compiled(String share, String[] levels, String[] names, boolean multiLevel) {
     }
 
     private final String text;
@@ -30,7 +30,11 @@ public final class TopicPattern {
             if (p.isBlank()) {
                 continue;
             }
-            String[] levels = p.strip().split("/", -1);
+            String filter = p.strip();
+            // a shared subscription ($share/{group}/filter) delivers topics without that prefix
+            int shared = filter.startsWith("$share/") ? filter.indexOf('/', 7) + 1 : 0;
+            String share = filter.substring(0, shared);
+            String[] levels = filter.substring(shared).split("/", -1);
             String[] names = new String[levels.length];
             boolean multi = false;
             for (int i = 0; i < levels.length; i++) {
@@ -38,6 +42,9 @@ public final class TopicPattern {
                 if (l.length() > 2 && l.charAt(0) == '{' && l.charAt(l.length() - 1) == '}') {
                     String name = l.substring(1, l.length() - 1);
                     int colon = name.indexOf(':');
+                    if (colon == 0 || colon == name.length() - 1 || name.matches(".*[+#{}/].*")) {
+                        throw new IllegalArgumentException("topic pattern " + p + ": write a named level {name} or {name:word}");
+                    }
                     // {name:word}: the level must be word; {name}: any level
                     levels[i] = colon < 0 ? "+" : name.substring(colon + 1);
                     names[i] = colon < 0 ? name : name.substring(0, colon);
@@ -51,7 +58,7 @@ public final class TopicPattern {
                     throw new IllegalArgumentException("topic pattern " + p + ": a named level is a whole level, {name}");
                 }
             }
-            patterns.add(new Compiled(levels, names, multi));
+            patterns.add(new Compiled(share, levels, names, multi));
         }
         this.named = anyName;
     }
@@ -69,7 +76,7 @@ public final class TopicPattern {
     public List<String> filters() {
         List<String> out = new ArrayList<>(patterns.size());
         for (Compiled c : patterns) {
-            StringBuilder sb = new StringBuilder();
+            StringBuilder sb = new StringBuilder(c.share);
             for (int i = 0; i < c.levels.length; i++) {
                 if (i > 0) {
                     sb.append('/');

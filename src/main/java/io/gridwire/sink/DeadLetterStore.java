@@ -81,6 +81,8 @@ public class DeadLetterStore {
     private record Letter(String topic, byte[] payload, Throwable cause) {
         String reason() {
             String r = cause == null ? "unknown" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
+            // a reason may quote the payload: NUL is not allowed in PostgreSQL text
+            r = r.replace('\0', '\uFFFD');
             return r.length() > MAX_REASON ? r.substring(0, MAX_REASON) : r;
         }
     }

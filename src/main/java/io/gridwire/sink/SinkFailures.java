@@ -22,6 +22,13 @@ public final class SinkFailures {
                 || t instanceof java.util.concurrent.TimeoutException) {
                 return true;
             }
+            // gridwire's own side not ready (a sink route stopped, a thread pool shutting down, an interrupted wait):
+            // not the data's fault, so never a dead letter
+            if (t instanceof org.apache.camel.component.direct.DirectConsumerNotAvailableException
+                || t instanceof java.util.concurrent.RejectedExecutionException || t instanceof InterruptedException
+                || t instanceof org.apache.camel.RuntimeCamelException && t.getCause() instanceof InterruptedException) {
+                return true;
+            }
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
                 // 08 connection, 53 resources, 57 operator intervention (shutdown), 40 rollback, 55P03 lock

@@ -39,23 +39,37 @@ public class SinkPipeline extends AsyncProcessorSupport {
     private static final Logger LOG = LoggerFactory.getLogger(SinkPipeline.class);
 
     private record Batch(Exchange exchange, AsyncCallback callback, List<IngestMessage> messages) {
+
+        /** Gives the batch back unacked: the consumer leaves its messages for the broker to send again. */
+        void giveBack(String why) {
+            exchange.setException(new RedeliverLaterException(why));
+            callback.done(false);
+        }
     }
 
     /** Marks the end of the stream between two pipeline threads (gridwire stopping). */
     private static final Batch END = new Batch(null, null, List.of());
+
+    /**
+     * The state of one start of the pipeline (the route stops and starts it on a reload; a thread of the previous
+     * start that is still finishing must not touch the next one's).
+     */
+    private static final class Run {
+        final List<BlockingQueue<Batch>> queues = new ArrayList<>();
+        final List<Thread> threads = new ArrayList<>();
+        volatile boolean running = true;
+        /** Set when a stage gave a batch back (stopping while its sink was down): later batches go back too. */
+        volatile boolean abandoned;
+    }
 
     private final String name;
     private final List<String> stageUris;
     private final long initialRetryMs;
     private final long maxRetryMs;
     private final int depth;
-    private final List<Thread> threads = new ArrayList<>();
-    private BlockingQueue<Batch> first;
+    private volatile Run run;
     private CamelContext camelContext;
     private ProducerTemplate template;
-    private volatile boolean running;
-    /** Set when a stage gave up (stopping while its sink was down): later batches stay unacked too. */
-    private volatile boolean abandoned;
 
     /**
      * @param name           names the threads and log lines (e.g. {@code energy-telemetry})
@@ -89,64 +103,86 @@ public class SinkPipeline extends AsyncProcessorSupport {
     @Override
     @SuppressWarnings("unchecked")
     public boolean process(Exchange exchange, AsyncCallback callback) {
-        if (!running) {
+        Run r = run;
+        Batch batch = new Batch(exchange, callback, exchange.getMessage().getBody(List.class));
+        if (r == null || !r.running) {
             // stopping: leave the batch unacked; the broker sends it again with the session
-            exchange.setException(new RedeliverLaterException(name + " is stopping"));
-            callback.done(true);
-            return true;
+            batch.giveBack(name + " is stopping");
+            return false;
         }
         try {
-            first.put(new Batch(exchange, callback, exchange.getMessage().getBody(List.class)));
-            return false;
+            r.queues.get(0).put(batch);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            exchange.setException(new RedeliverLaterException(name + " interrupted"));
-            callback.done(true);
-            return true;
+            batch.giveBack(name + " interrupted");
+            return false;
         }
+        // stopped meanwhile: if no thread took the batch, give it back here (else a thread or doStop completes it)
+        if (!r.running && r.queues.get(0).remove(batch)) {
+            batch.giveBack(name + " is stopping");
+        }
+        return false;
     }
 
     @Override
     protected void doStart() throws Exception {
-        template = camelContext.createProducerTemplate();
-        running = true;
-        abandoned = false;
-        threads.clear();
-        first = new ArrayBlockingQueue<>(depth);
-        BlockingQueue<Batch> in = first;
-        for (String uri : stageUris) {
-            BlockingQueue<Batch> out = new ArrayBlockingQueue<>(depth);
-            start(name + "-" + uri.substring(uri.indexOf(':') + 1), stage(uri, in, out));
-            in = out;
+        if (template == null) {
+            template = camelContext.createProducerTemplate();
         }
-        start(name + "-complete", complete(in));
+        Run r = new Run();
+        r.queues.add(new ArrayBlockingQueue<>(depth));
+        for (int i = 0; i < stageUris.size(); i++) {
+            r.queues.add(new ArrayBlockingQueue<>(depth));
+            String uri = stageUris.get(i);
+            start(r, name + "-" + uri.substring(uri.indexOf(':') + 1), stage(r, uri, r.queues.get(i), r.queues.get(i + 1)));
+        }
+        start(r, name + "-complete", complete(r.queues.get(stageUris.size())));
+        run = r;
     }
 
-    private void start(String threadName, Runnable work) {
+    private static void start(Run r, String threadName, Runnable work) {
         Thread t = new Thread(work, threadName);
         t.setDaemon(true);
         t.start();
-        threads.add(t);
+        r.threads.add(t);
     }
 
     @Override
     protected void doStop() throws Exception {
-        running = false;
-        if (first != null) {
-            first.put(END);
+        Run r = run;
+        if (r == null) {
+            return;
+        }
+        r.running = false;
+        // END after whatever is queued; a full first queue drains as stage 1 goes on (or is drained below)
+        if (!r.queues.get(0).offer(END, 30, TimeUnit.SECONDS)) {
+            LOG.warn("{}: stage 1 did not take the end of the stream within 30 s", name);
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-        for (Thread t : threads) {
+        for (Thread t : r.threads) {
             t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
         }
-        threads.forEach(Thread::interrupt);
-        if (template != null) {
-            template.stop();
+        r.threads.forEach(Thread::interrupt);
+        for (Thread t : r.threads) {
+            t.join(5000);
+        }
+        // batches no thread completed: back to the consumer, unacked
+        int left = 0;
+        for (BlockingQueue<Batch> q : r.queues) {
+            for (Batch b = q.poll(); b != null; b = q.poll()) {
+                if (b != END) {
+                    b.giveBack(name + " stopped before it was committed");
+                    left++;
+                }
+            }
+        }
+        if (left > 0) {
+            LOG.warn("{}: stopped with {} batches not committed; they stay unacked and the broker sends them again", name, left);
         }
     }
 
     /** Writes each batch through one stage, in order, and passes it on. */
-    private Runnable stage(String uri, BlockingQueue<Batch> in, BlockingQueue<Batch> out) {
+    private Runnable stage(Run r, String uri, BlockingQueue<Batch> in, BlockingQueue<Batch> out) {
         return () -> {
             try {
                 while (true) {
@@ -155,8 +191,10 @@ public class SinkPipeline extends AsyncProcessorSupport {
                         out.put(END);
                         return;
                     }
-                    if (abandoned) {
-                        continue; // an earlier batch could not be committed before stopping: this one stays unacked too
+                    if (r.abandoned) {
+                        // an earlier batch could not be committed before stopping: keep the order, give this one back too
+                        batch.giveBack(name + " stopped before it was committed");
+                        continue;
                     }
                     List<IngestMessage> live = new ArrayList<>(batch.messages().size());
                     for (IngestMessage m : batch.messages()) {
@@ -165,16 +203,17 @@ public class SinkPipeline extends AsyncProcessorSupport {
                         }
                     }
                     try {
-                        if (!live.isEmpty() && !writeWithRetry(uri, live)) {
-                            abandoned = true;
+                        if (!live.isEmpty() && !writeWithRetry(r, uri, live)) {
+                            r.abandoned = true;
+                            batch.giveBack(name + " stopped while " + uri + " was unavailable");
                             continue;
                         }
-                    } catch (RuntimeException e) {
-                        LOG.error("{}: unexpected failure in {}; the batch stays unacked and comes back with the session",
-                                name, uri, e);
-                        continue;
+                        out.put(batch);
+                    } catch (InterruptedException e) {
+                        // stopped hard (doStop's deadline passed): this batch goes back, the rest is drained by doStop
+                        batch.giveBack(name + " stopped before it was committed");
+                        throw e;
                     }
-                    out.put(batch);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
@@ -207,11 +246,17 @@ public class SinkPipeline extends AsyncProcessorSupport {
      * Writes the messages through the stage until each is committed or rejected; false if gridwire stopped while the
      * stage was unavailable.
      */
-    private boolean writeWithRetry(String uri, List<IngestMessage> messages) throws InterruptedException {
+    private boolean writeWithRetry(Run r, String uri, List<IngestMessage> messages) throws InterruptedException {
         long delay = initialRetryMs;
         int attempt = 1;
         while (true) {
-            Throwable failure = write(uri, messages);
+            Throwable failure;
+            try {
+                failure = write(uri, messages);
+            } catch (RuntimeException e) {
+                failure = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e); // retried
+                LOG.error("{}: unexpected failure in {}; retrying the batch", name, uri, e);
+            }
             if (failure == null) {
                 if (attempt > 1) {
                     LOG.info("{}: {} is back; the waiting batch of {} committed at attempt {}", name, uri, messages.size(),
@@ -219,18 +264,18 @@ public class SinkPipeline extends AsyncProcessorSupport {
                 }
                 return true;
             }
-            if (!SinkFailures.isTransient(failure)) {
+            if (!SinkFailures.isTransient(failure) && r.running && !Thread.currentThread().isInterrupted()) {
                 if (messages.size() > 1) {
                     LOG.warn("{}: {} rejected a batch of {} ({}); writing it again in halves", name, uri, messages.size(),
                             SinkFailures.describe(failure));
                     int half = messages.size() / 2;
-                    return writeWithRetry(uri, messages.subList(0, half))
-                           && writeWithRetry(uri, messages.subList(half, messages.size()));
+                    return writeWithRetry(r, uri, messages.subList(0, half))
+                           && writeWithRetry(r, uri, messages.subList(half, messages.size()));
                 }
                 messages.get(0).reject(new SinkRejectedException(SinkFailures.describe(failure), failure));
                 return true;
             }
-            if (!running) {
+            if (!r.running) {
                 LOG.warn("{}: stopping while {} is unavailable; {} messages stay unacked for redelivery", name, uri,
                         messages.size());
                 return false;

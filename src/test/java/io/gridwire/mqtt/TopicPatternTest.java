@@ -48,8 +48,19 @@ class TopicPatternTest {
     }
 
     @Test
-    void rejectsMisplacedWildcardsAndPartialNames() {
-        assertThrows(IllegalArgumentException.class, () -> TopicPattern.of("energy/#/data"));
-        assertThrows(IllegalArgumentException.class, () -> TopicPattern.of("energy/dev-{id}/data"));
+    void aSharedSubscriptionIsReadWithoutItsPrefix() {
+        TopicPattern p = TopicPattern.of("$share/gridwire/energy/devices/{deviceId}/data");
+        assertEquals(List.of("$share/gridwire/energy/devices/+/data"), p.filters());
+        Map<String, Object> h = new HashMap<>();
+        assertTrue(p.read("energy/devices/m-1/data", h));
+        assertEquals(Map.of("deviceId", "m-1"), h);
+    }
+
+    @Test
+    void rejectsMisplacedWildcardsAndMalformedNames() {
+        for (String bad : List.of("energy/#/data", "energy/dev-{id}/data", "energy/{x:#}/data", "energy/{x:}/data",
+                "energy/{:x}/data", "energy/{x:+}/data")) {
+            assertThrows(IllegalArgumentException.class, () -> TopicPattern.of(bad), bad);
+        }
     }
 }
