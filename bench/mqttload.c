@@ -14,6 +14,8 @@
  *   from the sinks.
  * Env MQTTLOAD_RATE (gridwire addition): publish at this many messages per second (paced from the first
  *   publish); 0 or unset = as fast as the window allows.
+ * Env MQTTLOAD_LATENCY=1 (gridwire addition, sub): also print p50/p99/max of receipt minus the payload's "timestamp"
+ *   (mqttload's publish time with MQTTLOAD_TS_NOW; same host clock).
  * Env MQTTLOAD_FORMAT (gridwire addition): payload shape, one of
  *   energy   seed 001 reading {"device_id","timestamp","seq","power","voltage","current","energy","status","enabled"} (default)
  *   autocore seed 002 telemetry {"device_id","temperature","humidity","voltage","memory_free","timestamp"}
@@ -60,8 +62,35 @@ static void on_subscribe(struct mosquitto *m, void *u, int mid, int n, const int
     (void)m; (void)u; (void)mid; (void)p;
     if (n > 0 && granted[0] >= 0x80) refused = granted[0]; else subscribed = 1;
 }
+/* sub with MQTTLOAD_LATENCY=1: receipt minus the payload's "timestamp" (mqttload's publish time), in ms */
+static double *latencies = NULL;
+static long latency_count = 0;
+
+static long long micros_of(const char *iso) {
+    struct tm tm; memset(&tm, 0, sizeof tm);
+    long us = 0;
+    if (sscanf(iso, "%4d-%2d-%2dT%2d:%2d:%2d.%6ldZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+               &tm.tm_sec, &us) < 6) return -1;
+    tm.tm_year -= 1900; tm.tm_mon -= 1;
+    return (long long)timegm(&tm) * 1000000LL + us;
+}
+
 static void on_message(struct mosquitto *m, void *u, const struct mosquitto_message *msg) {
-    (void)m; (void)u; (void)msg; __sync_fetch_and_add(&received, 1);
+    (void)m; (void)u;
+    if (latencies && latency_count < target && msg->payloadlen > 0) {
+        struct timespec rt; clock_gettime(CLOCK_REALTIME, &rt);
+        char buf[600]; int n = msg->payloadlen < (int)sizeof buf - 1 ? msg->payloadlen : (int)sizeof buf - 1;
+        memcpy(buf, msg->payload, n); buf[n] = 0;
+        const char *t = strstr(buf, "\"timestamp\":\"");
+        long long sent = t ? micros_of(t + 13) : -1;
+        if (sent > 0) latencies[latency_count++] = ((long long)rt.tv_sec * 1000000LL + rt.tv_nsec / 1000 - sent) / 1000.0;
+    }
+    __sync_fetch_and_add(&received, 1);
+}
+
+static int by_value(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
 }
 
 /* Waits for the CONNACK; exits 3 if the broker refused the connection, 4 if none came in time. */
@@ -195,6 +224,7 @@ int main(int argc, char **argv) {
         else printf("connected to %s:%d as '%s'\n", host, port, user ? user : "(no user)");
     } else {
         double timeout = argc > 7 ? atof(argv[7]) : 120;
+        if (getenv("MQTTLOAD_LATENCY") && target > 0) latencies = malloc(sizeof(double) * target);
         mosquitto_subscribe(m, NULL, topic, qos);
         double ts = now();
         while (!subscribed && now() - ts < timeout) { check_refused("subscription", topic); usleep(1000); }
@@ -206,7 +236,14 @@ int main(int argc, char **argv) {
         double t0 = now();
         while (received > 0 && received < target && now() - t0 < timeout && !connection_lost) usleep(200);
         double dt = received > 0 ? now() - t0 : 0;
-        printf("received %ld of %ld qos%d in %.3f s: %.0f msg/s\n", (long)received, target, qos, dt, dt > 0 ? received / dt : 0);
+        printf("received %ld of %ld qos%d in %.3f s: %.0f msg/s", (long)received, target, qos, dt, dt > 0 ? received / dt : 0);
+        if (latencies && latency_count > 0) {
+            long k = latency_count;
+            qsort(latencies, k, sizeof(double), by_value);
+            printf("; latency p50 %.1f ms, p99 %.1f ms, max %.1f ms", latencies[(k - 1) / 2], latencies[(long)(0.99 * k + 0.999) - 1],
+                   latencies[k - 1]);
+        }
+        printf("\n");
     }
     mosquitto_disconnect(m); mosquitto_loop_stop(m, true); mosquitto_destroy(m); mosquitto_lib_cleanup();
     return 0;

@@ -25,7 +25,7 @@ public final class FamilyBench {
 
     /** One family's figures: the summary table's row. */
     public record Result(String family, double[] raw, double rate, double cpuPer100k, double heapMb, double pacedRate,
-                         double p50, double p99, String clock, boolean complete) {
+                         double p50, double p99, double brokerP99, String clock, boolean complete) {
         /** The median of the three raw broker runs. */
         double rawMedian() {
             return sortedRaw()[1];
@@ -41,7 +41,7 @@ public final class FamilyBench {
     private record Burst(Landing landing, double cpuPer100k) {
     }
 
-    private record Paced(double rate, double p50, double p99) {
+    private record Paced(double rate, double p50, double p99, double brokerP99) {
     }
 
     private final Family f;
@@ -51,6 +51,7 @@ public final class FamilyBench {
     private final int n;
     private final int m;
     private final List<String> devices;
+    private boolean refusedNoted;
 
     FamilyBench(Family f, GridwireProcess gridwire, HeapPeaks heap, Mqttload mqttload, int n, int m) {
         this.f = f;
@@ -72,10 +73,11 @@ public final class FamilyBench {
         warmUp();
         raw[1] = raw(2);
         Burst b = burst();
-        Paced p = b.landing().complete() ? paced(0.5 * b.landing().rate()) : new Paced(Double.NaN, Double.NaN, Double.NaN);
+        Paced p = b.landing().complete() ? paced(0.5 * b.landing().rate())
+                : new Paced(Double.NaN, Double.NaN, Double.NaN, Double.NaN);
         raw[2] = raw(3);
         Result r = new Result(f.name, raw, b.landing().rate(), b.cpuPer100k(), heap.peakMb(f.name), p.rate(), p.p50(),
-                p.p99(), f.clock().clock(), b.landing().complete());
+                p.p99(), p.brokerP99(), f.clock().clock(), b.landing().complete());
         System.out.printf(Locale.ROOT, "raw broker: median %.0f msg/s (range %.0f-%.0f); gridwire / raw = %.2f%n",
                 r.rawMedian(), r.sortedRaw()[0], r.sortedRaw()[2], r.rate() / r.rawMedian());
         System.out.printf(Locale.ROOT, "peak heap in use: %.0f MB (jstat every second, garbage included; -Xmx512m); dead "
@@ -86,21 +88,30 @@ public final class FamilyBench {
 
     /** The broker alone, on the family's topic shape under bench-raw/; the subscriber's rate. */
     private double raw(int i) throws Exception {
+        Mqttload.Raw r = rawRun(n, 0);
+        System.out.printf(Locale.ROOT, "raw broker %d/3: %s | %s%n", i, r.publisher(), r.subscriber());
+        return r.rate();
+    }
+
+    /** mqttload pub -> sub under bench-raw/ as the family's account (gridwire's where an older ACL refuses it). */
+    private Mqttload.Raw rawRun(int count, double rate) throws Exception {
         String filter = f.rawTopic().replace("%s", "+");
-        Mqttload.Account account = f.publisher();
         Mqttload.Raw r;
         try {
-            r = mqttload.raw(account, f.format(), f.rawTopic(), filter, f.devicePrefix, n, m);
+            r = mqttload.raw(f.publisher(), f.format(), f.rawTopic(), filter, f.devicePrefix, count, m, rate);
         } catch (Mqttload.Refused e) {
-            // a broker started with an older mosquitto.acl: gridwire's account may publish anywhere
-            account = Mqttload.Account.GRIDWIRE;
-            r = mqttload.raw(account, f.format(), f.rawTopic(), filter, f.devicePrefix, n, m);
+            if (!refusedNoted) {
+                System.out.println("  (the running broker's ACL does not let " + f.publisher().user() + " publish under "
+                                   + "bench-raw/: raw runs publish as " + Mqttload.Account.GRIDWIRE.user()
+                                   + "; restart the broker to load mosquitto.acl)");
+                refusedNoted = true;
+            }
+            r = mqttload.raw(Mqttload.Account.GRIDWIRE, f.format(), f.rawTopic(), filter, f.devicePrefix, count, m, rate);
         }
-        System.out.printf(Locale.ROOT, "raw broker %d/3: %s | %s%s%s%n", i, r.publisher(), r.subscriber(),
-                account == f.publisher() ? "" : " (as " + account.user() + ": the running broker's ACL does not let "
-                        + f.publisher().user() + " publish under bench-raw/; restart it to load mosquitto.acl)",
-                r.received() < n ? " - WARNING: the subscriber missed messages" : "");
-        return r.rate();
+        if (r.received() < count) {
+            System.out.printf(Locale.ROOT, "  WARNING: the raw subscriber received %d of %d%n", r.received(), count);
+        }
+        return r;
     }
 
     /** JIT, connections, Kafka metadata, device registration (AutoCore): the figures describe the steady state. */
@@ -146,6 +157,11 @@ public final class FamilyBench {
     /** About PACED_SECONDS at the given rate: publish -> commit latency, and gridwire's own time per exchange. */
     private Paced paced(double rate) throws Exception {
         int count = (int) Math.max(100, Math.round(rate * PACED_SECONDS));
+        // the broker alone at the same pace: how much of gridwire's latency the broker itself adds (e.g. its autosave)
+        Mqttload.Raw broker = rawRun(count, rate);
+        System.out.printf(Locale.ROOT, "broker alone at %.0f msg/s (mqttload pub -> sub under bench-raw/, receipt minus "
+                                       + "publish): p50 %.1f ms, p99 %.1f ms (%s)%n", rate, broker.p50(), broker.p99(),
+                broker.subscriber());
         Sink.Phase phase = begin("paced", count);
         double[] route0 = routeTime();
         String paced = mqttload.publish(f.publisher(), f.format(), f.topic(), f.devicePrefix, count, m, rate);
@@ -162,7 +178,7 @@ public final class FamilyBench {
                                            + "%.0f exchanges, mean %.1f ms, recent max %.1f ms%n", f.ingestRoute(), exchanges,
                     (route1[0] - route0[0]) / exchanges * 1000, route1[2] * 1000);
         }
-        return new Paced(rate, p.latencyMs(50), p.latencyMs(99));
+        return new Paced(rate, p.latencyMs(50), p.latencyMs(99), broker.p99());
     }
 
     /** A phase begins: its clock starts now and the sinks note where they stand (Kafka offsets). */

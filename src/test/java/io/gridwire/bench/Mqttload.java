@@ -28,11 +28,12 @@ public final class Mqttload {
                 Sinks.env("MQTT_PASSWORD", "gridwire-dev"));
     }
 
-    /** What a raw broker run measured: the subscriber's rate and both programs' lines. */
-    public record Raw(double rate, long received, String publisher, String subscriber) {
+    /** What a raw broker run measured: the subscriber's rate (and latency when paced) and both programs' lines. */
+    public record Raw(double rate, long received, double p50, double p99, String publisher, String subscriber) {
     }
 
-    private static final Pattern RECEIVED = Pattern.compile("received (\\d+) of \\d+ qos\\d in [0-9.]+ s: (\\d+) msg/s");
+    private static final Pattern RECEIVED = Pattern.compile("received (\\d+) of \\d+ qos\\d in [0-9.]+ s: (\\d+) msg/s"
+                                                            + "(?:; latency p50 ([0-9.]+) ms, p99 ([0-9.]+) ms)?");
 
     private final String path;
 
@@ -81,12 +82,16 @@ public final class Mqttload {
 
     /**
      * The broker alone: a plain mqttload subscriber (gridwire's account, QoS 1) on the filter, then n QoS 1 messages
-     * published as fast as the broker acks them; the rate is the subscriber's, first to last message received.
+     * published as fast as the broker acks them (rate 0) or paced; the rate is the subscriber's, first to last message
+     * received; paced, also the latency from publish to receipt.
      */
     public Raw raw(Account publisher, String format, String topicFormat, String filter, String devicePrefix, int n,
-                   int devices) throws IOException, InterruptedException {
+                   int devices, double rate) throws IOException, InterruptedException {
         ProcessBuilder sb = new ProcessBuilder(path, "sub", HOST, PORT, filter, String.valueOf(n), "1", "60");
         env(sb, Account.GRIDWIRE);
+        if (rate > 0) {
+            sb.environment().put("MQTTLOAD_LATENCY", "1");
+        }
         sb.redirectErrorStream(true);
         Process sub = sb.start();
         List<String> lines = new ArrayList<>();
@@ -96,7 +101,7 @@ public final class Mqttload {
                 sub.waitFor(10, TimeUnit.SECONDS);
                 throw new IllegalStateException("mqttload sub on " + filter + " failed: " + first);
             }
-            String pubOut = publish(publisher, format, topicFormat, devicePrefix, n, devices, 0);
+            String pubOut = publish(publisher, format, topicFormat, devicePrefix, n, devices, rate);
             for (String line; (line = r.readLine()) != null; ) {
                 lines.add(line);
             }
@@ -106,7 +111,9 @@ public final class Mqttload {
             if (!m.find()) {
                 throw new IllegalStateException("mqttload sub on " + filter + ": " + subOut);
             }
-            return new Raw(Double.parseDouble(m.group(2)), Long.parseLong(m.group(1)), pubOut, subOut);
+            return new Raw(Double.parseDouble(m.group(2)), Long.parseLong(m.group(1)),
+                    m.group(3) == null ? Double.NaN : Double.parseDouble(m.group(3)),
+                    m.group(4) == null ? Double.NaN : Double.parseDouble(m.group(4)), pubOut, subOut);
         } finally {
             sub.destroy();
         }
@@ -115,7 +122,7 @@ public final class Mqttload {
     /** The simulator bench's raw figure: n seed 001 readings over m devices on energy/bench-raw/+/data; prints both lines. */
     public static double rawBrokerRate(String mqttload, int n, int m) throws IOException, InterruptedException {
         Raw raw = new Mqttload(mqttload).raw(Account.DEVICE, "energy", "energy/bench-raw/%s/data", "energy/bench-raw/+/data",
-                "mock-load-", n, m);
+                "mock-load-", n, m, 0);
         System.out.println("raw broker (mqttload): " + raw.publisher() + " | " + raw.subscriber());
         return raw.rate();
     }

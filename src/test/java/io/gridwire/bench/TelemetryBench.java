@@ -99,17 +99,18 @@ public final class TelemetryBench {
     private static void summary(List<FamilyBench.Result> results, int n, int m) {
         System.out.println();
         System.out.printf(Locale.ROOT, "summary: %d QoS 1 messages per family over %d devices; rates in msg/s; CPU = gridwire's "
-                                       + "CPU seconds per 100 000 messages; latency of the paced run%n", n, m);
-        String format = "%-9s %-22s %9s %6s %9s %9s %8s %8s %8s  %s%n";
+                                       + "CPU seconds per 100 000 messages; latency of the paced run (broker p99: mqttload alone at that pace)%n", n, m);
+        String format = "%-9s %-22s %9s %6s %9s %8s %7s %7s %7s %11s  %s%n";
         System.out.printf(Locale.ROOT, format, "family", "raw median (range)", "gridwire", "ratio", "CPU/100k", "heap MB",
-                "paced", "p50 ms", "p99 ms", "latency clock");
+                "paced", "p50 ms", "p99 ms", "broker p99", "latency clock");
         for (FamilyBench.Result r : results) {
             double[] s = r.sortedRaw();
             System.out.printf(Locale.ROOT, format, r.family(), String.format(Locale.ROOT, "%.0f (%.0f-%.0f)", r.rawMedian(), s[0], s[2]),
                     String.format(Locale.ROOT, "%.0f%s", r.rate(), r.complete() ? "" : "!"),
                     String.format(Locale.ROOT, "%.2f", r.rate() / r.rawMedian()), String.format(Locale.ROOT, "%.2f", r.cpuPer100k()),
                     String.format(Locale.ROOT, "%.0f", r.heapMb()), String.format(Locale.ROOT, "%.0f", r.pacedRate()),
-                    String.format(Locale.ROOT, "%.1f", r.p50()), String.format(Locale.ROOT, "%.1f", r.p99()), r.clock());
+                    String.format(Locale.ROOT, "%.1f", r.p50()), String.format(Locale.ROOT, "%.1f", r.p99()),
+                    String.format(Locale.ROOT, "%.1f", r.brokerP99()), r.clock());
         }
         if (results.stream().anyMatch(r -> !r.complete())) {
             System.out.println("! not every message landed in every sink (see the family's lines above)");
