@@ -118,7 +118,7 @@ class HawtioConsoleTest {
         send(ops, "auth/login", "{\"username\":\"" + USER + "\",\"password\":\"" + PASSWORD + "\"}");
         await().atMost(Duration.ofSeconds(30)).until(() -> JSON.readTree(send(ops, "jolokia/read/"
                 + "org.apache.camel:context=gridwire,type=routes,name=%22energy-telemetry-ingest%22/ExchangesCompleted", null)
-                .body()).path("value").asLong() >= 5);
+                .body()).path("value").asLong() >= 1); // one exchange per batch of readings
 
         Path browser = Path.of("src", "test", "browser");
         Path target = Path.of("target").toAbsolutePath();
