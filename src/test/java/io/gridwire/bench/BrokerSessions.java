@@ -58,12 +58,14 @@ public final class BrokerSessions {
                 values.put(kv[0], kv[1]);
             }
         }
-        if (!values.containsKey(topics[0]) || !values.containsKey(topics[1])) {
+        if (values.isEmpty()) {
             return "broker sessions: $SYS not readable (the running broker's ACL lacks 'topic read $SYS/#' for "
                    + Mqttload.Account.GRIDWIRE.user() + "; restart it to load mosquitto.acl: "
                    + "scripts/services.sh stop mosquitto && scripts/services.sh start mosquitto)";
         }
-        return "broker: " + values.get(topics[0]) + " disconnected persistent sessions, " + values.get(topics[1])
+        // Mosquitto publishes a $SYS value when it changes: one it has not published since it started is unknown
+        return "broker: " + values.getOrDefault(topics[0], "(not published since the broker started)")
+               + " disconnected persistent sessions, " + values.getOrDefault(topics[1], "(not published)")
                + " messages stored ($SYS)";
     }
 
