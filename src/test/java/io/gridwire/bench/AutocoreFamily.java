@@ -59,11 +59,6 @@ final class AutocoreFamily extends Family {
     }
 
     @Override
-    Sink clock() {
-        return sinks.get(0);
-    }
-
-    @Override
     String clockNote() {
         return "now() at the start of the message's transaction; its statements and commit, the TSDB write and the MQTT ack follow";
     }

@@ -43,11 +43,6 @@ final class EnergyFamily extends Family {
     }
 
     @Override
-    Sink clock() {
-        return sinks.get(0);
-    }
-
-    @Override
     String clockNote() {
         return "the record handed to Kafka's producer once PostgreSQL and the TSDB committed its batch; the Kafka ack and the MQTT ack follow";
     }

@@ -78,11 +78,6 @@ final class PduFamily extends Family {
     }
 
     @Override
-    Sink clock() {
-        return sinks.get(0);
-    }
-
-    @Override
     String clockNote() {
         return "now() at the start of the message's transaction; its statements, commit and the MQTT ack follow";
     }

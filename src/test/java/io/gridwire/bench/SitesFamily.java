@@ -1,6 +1,5 @@
 package io.gridwire.bench;
 
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -38,12 +37,7 @@ final class SitesFamily extends Family {
 
     @Override
     Map<String, String> gridwireEnv() {
-        Map<String, String> env = new HashMap<>(Map.of("SITES_TOPICS", filters));
-        String shape = Topics.setting("sites.topicShape"); // the topic levels' names, where a separate setting says them
-        if (shape != null) {
-            env.put("SITES_TOPICSHAPE", Topics.underRoot(shape, run));
-        }
-        return env;
+        return Map.of("SITES_TOPICS", filters);
     }
 
     @Override
@@ -75,11 +69,6 @@ final class SitesFamily extends Family {
     @Override
     List<Sink> sinks() {
         return sinks;
-    }
-
-    @Override
-    Sink clock() {
-        return sinks.get(0);
     }
 
     @Override
