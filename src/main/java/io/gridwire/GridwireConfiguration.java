@@ -102,11 +102,8 @@ public class GridwireConfiguration implements CamelConfiguration {
 
         // the mqtt-ingest: component (one exchange per batch of MQTT messages) and energy's sink stages
         registry.bind("mqtt-ingest", new MqttIngestComponent());
-        SinkPipeline energyPipeline = new SinkPipeline("energy-telemetry",
-                "direct:energy-telemetry-store,direct:energy-telemetry-publish", p.integer("telemetry.batch.depth"), retryMs,
-                maxRetryMs);
-        energyPipeline.setCamelContext(context);
-        registry.bind("energyTelemetryPipeline", energyPipeline);
+        sinkPipeline(context, p, "energyTelemetryPipeline", "energy-telemetry",
+                "direct:energy-telemetry-store,direct:energy-telemetry-publish");
 
         String clientId = p.get("mqtt.clientId");
         DeferredConnectMqttClient mqtt = mqttClient(p, clientId);
@@ -207,7 +204,10 @@ public class GridwireConfiguration implements CamelConfiguration {
                 }
             }
         });
-        context.addService(energyPipeline);
+        // after the service above: on stop, the pipelines drain (acks out) while the clients and the pool are still open
+        for (SinkPipeline pipeline : registry.findByType(SinkPipeline.class)) {
+            context.addService(pipeline);
+        }
         simulatorMqtt.start();
         context.getManagementStrategy().addEventNotifier(new StartupBanner(context, p::get,
                 () -> (mockDevices.running() ? "running" : "stopped") + " (" + mockDevices.size() + " mock devices, a reading each every "
@@ -216,6 +216,17 @@ public class GridwireConfiguration implements CamelConfiguration {
         context.getManagementStrategy().addEventNotifier(new RouteStartFailures());
         context.getManagementStrategy().addEventNotifier(new RouteMeters(context, meters));
         context.getCamelContextExtension().addInterceptStrategy(new KafkaSendTiming(meters));
+    }
+
+    /**
+     * Binds a {@link SinkPipeline} as {@code bean} (depth ingest.batch.depth, backoff telemetry.retry.*); it is added as
+     * a service once the shared resources are (see configure), so it stops before them.
+     */
+    private static void sinkPipeline(CamelContext context, Props p, String bean, String name, String stages) throws Exception {
+        SinkPipeline pipeline = new SinkPipeline(name, stages, p.integer("ingest.batch.depth"),
+                p.integer("telemetry.retry.initialDelayMs"), p.integer("telemetry.retry.maxDelayMs"));
+        pipeline.setCamelContext(context);
+        context.getRegistry().bind(bean, pipeline);
     }
 
     private static void sitesBridge(CamelContext context, Props p, DataSource dataSource, JsonPayloads payloads,
@@ -240,6 +251,8 @@ public class GridwireConfiguration implements CamelConfiguration {
                 .waitDurationInOpenState(Duration.ofMillis(p.integer("sites.breaker.waitDurationInOpenStateMs")))
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
+                // a record Kafka refuses (too large) says nothing about Kafka being down
+                .recordException(io.gridwire.sink.SinkFailures::isTransient)
                 .build());
         breaker.getEventPublisher().onStateTransition(e -> LOG.warn("Kafka circuit breaker (EMS bridge): {}", e.getStateTransition()));
         registry.bind("emsKafkaBreaker", breaker);
@@ -258,6 +271,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("emsBridge", new EmsBridge(dataSource, devices, payloads, retry, telemetryTopic, statusTopic, breaker,
                 kafkaSender, commands, p.get("sites.commandTopic")));
         registry.bind("emsAnalytics", new EmsAnalytics(dataSource, retry));
+        sinkPipeline(context, p, "sitesPipeline", "sites", "direct:sites-store,direct:sites-publish");
         // each instance streams every status event: its own consumer group
         context.getPropertiesComponent().addOverrideProperty("sites.stream.groupId",
                 "gridwire-status-stream-" + java.util.UUID.randomUUID());

@@ -32,11 +32,35 @@ import io.gridwire.mqtt.IngestMessage;
  * <li>A stage that rejects a batch gets it again in halves, down to single messages; a message it still rejects is
  * marked rejected ({@link SinkRejectedException} with the sink's reason) and goes to no later stage; the route's next
  * step stores it as a dead letter. Its batch-mates go on. Messages the parser already rejected skip every stage.</li>
+ * <li>A stage that can tell a refused message itself (e.g. an unknown device) marks it with {@link #reject} and
+ * commits the rest: that message is rejected as above without halving the batch.</li>
  * </ul>
  */
 public class SinkPipeline extends AsyncProcessorSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(SinkPipeline.class);
+
+    /** Exchange property of a stage's exchange: the messages the stage refused, by their index in its body. */
+    private static final String REJECTED = "gridwireRejected";
+
+    /**
+     * Called by a stage for a message it refuses while it commits the others of its batch: once the stage completes
+     * without an exception, that message becomes a dead letter with {@code reason} (as given, e.g. an
+     * InvalidMessageException) and goes to no later stage.
+     *
+     * @param stageExchange the exchange the stage route runs (body: the list of message bodies)
+     * @param index         the message's position in that list
+     * @param reason        why (the dead letter's reason is its message)
+     */
+    @SuppressWarnings("unchecked")
+    public static void reject(Exchange stageExchange, int index, Exception reason) {
+        java.util.Map<Integer, Exception> rejected = stageExchange.getProperty(REJECTED, java.util.Map.class);
+        if (rejected == null) {
+            rejected = new java.util.HashMap<>();
+            stageExchange.setProperty(REJECTED, rejected);
+        }
+        rejected.put(index, reason);
+    }
 
     private record Batch(Exchange exchange, AsyncCallback callback, List<IngestMessage> messages) {
 
@@ -299,6 +323,9 @@ public class SinkPipeline extends AsyncProcessorSupport {
             LOG.debug("{}: {} wrote a batch of {} in {} ms{}", name, uri, bodies.size(),
                     (System.nanoTime() - start) / 1_000_000,
                     result.getException() == null ? "" : ", failed: " + result.getException().getMessage());
+        }
+        if (result.getException() == null && result.getProperty(REJECTED) instanceof java.util.Map<?, ?> rejected) {
+            rejected.forEach((index, reason) -> messages.get((Integer) index).reject((Exception) reason));
         }
         return result.getException();
     }

@@ -3,8 +3,10 @@ package io.gridwire.sites;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -25,16 +27,18 @@ import io.gridwire.api.JsonFields;
 import io.gridwire.db.Transactions;
 import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.mqtt.MqttSender;
+import io.gridwire.mqtt.PayloadParser;
 import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.RedeliverLaterException;
 import io.gridwire.sink.SinkFailures;
+import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.UntilAvailable;
 import io.gridwire.telemetry.InvalidMessageException;
-import org.apache.camel.Body;
 import org.apache.camel.Exchange;
-import org.apache.camel.Header;
+import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,19 +48,15 @@ import org.slf4j.LoggerFactory;
  * device over MQTT at QoS 2. A status change is stored with its event in one transaction and the event marked sent
  * once Kafka acknowledged it, so a redelivery sends a pending event but never a second change.
  */
-public class EmsBridge {
+public class EmsBridge implements PayloadParser {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmsBridge.class);
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final List<String> TELEMETRY_FIELDS = List.of("powerKw", "voltage", "current", "temperature", "efficiency");
     private static final List<String> STATUSES = List.of("ONLINE", "OFFLINE", "MAINTENANCE", "ERROR");
 
-    /** Exchange property: the Kafka topic of the record in the body. */
-    public static final String TOPIC = "emsKafkaTopic";
-    /** Exchange property: the ems_status_events row the record in the body comes from. */
-    public static final String STATUS_EVENT_ID = "emsStatusEventId";
-    /** Exchange property: true when the message produces no Kafka record (status unchanged, stale or already sent). */
-    public static final String NOTHING_TO_SEND = "emsNothingToSend";
+    /** Exchange property of the publish stage: the batch's Kafka records ({@link KafkaRecord}). */
+    public static final String RECORDS = "emsKafkaRecords";
     public static final String MESSAGE_ID = "gridwire_message_id";
 
     private final DataSource dataSource;
@@ -88,11 +88,40 @@ public class EmsBridge {
 
     // ---- MQTT in -> Kafka records ------------------------------------------------------------------------------
 
-    /** A telemetry message -> the seed's DEVICE_TELEMETRY event (body), key and topic headers set. */
-    public void telemetry(@Body byte[] body, @Header("siteId") String siteId, @Header("serialNumber") String serial,
-                          Exchange exchange) throws Exception {
-        EmsDevices.Device d = device(siteId, serial, exchange);
+    /**
+     * The route's {@link PayloadParser}, on the MQTT thread (no I/O): a seed 003 telemetry or status payload and the
+     * topic levels siteId, serialNumber and siteKind (telemetry|status) -> an {@link EmsMessage}.
+     *
+     * @throws InvalidMessageException naming what is wrong (the dead letter's reason)
+     */
+    @Override
+    public EmsMessage parse(byte[] body, Map<String, Object> levels) throws InvalidMessageException {
+        Object kind = levels.get("siteKind");
+        String serial = (String) levels.get("serialNumber");
+        Object siteText = levels.get("siteId");
+        if (kind == null || serial == null || siteText == null) {
+            throw new InvalidMessageException("the topic is not a site device topic gridwire knows (sites.topics names the "
+                                              + "levels siteId, serialNumber and siteKind)");
+        }
+        if (!JsonFields.ID.matcher(serial).matches()) {
+            throw new InvalidMessageException("serial number in the topic must be 1-64 letters, digits, '.', '_' or '-'");
+        }
+        long site;
+        try {
+            site = Long.parseLong(siteText.toString());
+        } catch (NumberFormatException e) {
+            throw new InvalidMessageException("site id '" + JsonFields.printable(siteText.toString()) + "' in the topic is not a number");
+        }
         JsonNode p = payloads.tree(body);
+        return switch (kind.toString()) {
+            case "telemetry" -> telemetry(site, serial, p);
+            case "status" -> status(site, serial, p);
+            default -> throw new InvalidMessageException("topic kind '" + JsonFields.printable(kind.toString())
+                                                         + "' is neither telemetry nor status");
+        };
+    }
+
+    private static EmsMessage telemetry(long site, String serial, JsonNode p) throws InvalidMessageException {
         Instant ts = timestamp(p);
         ObjectNode data = JSON.createObjectNode();
         int present = 0;
@@ -111,22 +140,10 @@ public class EmsBridge {
         if (present == 0) {
             throw new InvalidMessageException("telemetry has none of " + String.join(", ", TELEMETRY_FIELDS));
         }
-        ObjectNode event = JSON.createObjectNode();
-        event.put("deviceId", d.deviceId());
-        event.put("serialNumber", d.serialNumber());
-        event.put("siteId", d.siteId());
-        event.put("deviceType", d.deviceType());
-        event.set("telemetryData", data);
-        event.put("timestamp", ts.toString());
-        event.put("eventType", "DEVICE_TELEMETRY");
-        record(exchange, telemetryTopic, serial, serial + "@" + ts + "#telemetry", event.toString());
+        return EmsMessage.telemetry(site, serial, ts, data);
     }
 
-    /** A status message: stored; a change becomes the seed's DEVICE_STATUS_CHANGE event (body) unless already sent. */
-    public void status(@Body byte[] body, @Header("siteId") String siteId, @Header("serialNumber") String serial,
-                       Exchange exchange) throws Exception {
-        EmsDevices.Device d = device(siteId, serial, exchange);
-        JsonNode p = payloads.tree(body);
+    private static EmsMessage status(long site, String serial, JsonNode p) throws InvalidMessageException {
         JsonNode s = p.get("status");
         if (s == null || !s.isTextual()) {
             throw new InvalidMessageException("field 'status' is missing or not a string");
@@ -140,41 +157,58 @@ public class EmsBridge {
         if (r != null && !r.isNull() && (!r.isTextual() || r.asText().length() > 4096)) {
             throw new InvalidMessageException("field 'reason' must be a string of at most 4096 characters");
         }
-        String reason = r == null || r.isNull() ? null : r.asText();
-        Instant ts = timestamp(p);
-        retry.run(exchange.getContext(), "EMS status of " + serial, () -> {
-            try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                try {
-                    storeStatus(c, d, status, reason, ts);
-                    c.commit();
-                } catch (Exception e) {
-                    Transactions.rollback(c, e);
-                    throw e;
-                }
-            }
-            return null;
-        });
-        Object[] pending = retry.run(exchange.getContext(), "EMS status events", () -> {
-            try (Connection c = dataSource.getConnection();
-                 PreparedStatement st = c.prepareStatement("SELECT id, payload FROM ems_status_events WHERE serial_number = ? "
-                                                           + "AND ts = ? AND sent_at IS NULL")) {
-                st.setString(1, serial);
-                st.setTimestamp(2, Timestamp.from(ts));
-                try (ResultSet rs = st.executeQuery()) {
-                    return rs.next() ? new Object[] {rs.getLong(1), rs.getString(2)} : null;
-                }
-            }
-        });
-        if (pending == null) {
-            exchange.setProperty(NOTHING_TO_SEND, true);
-            return;
-        }
-        exchange.setProperty(STATUS_EVENT_ID, pending[0]);
-        record(exchange, statusTopic, serial, serial + "@" + ts + "#status", (String) pending[1]);
+        return EmsMessage.status(site, serial, timestamp(p), status, r == null || r.isNull() ? null : r.asText());
     }
 
-    private void storeStatus(Connection c, EmsDevices.Device d, String status, String reason, Instant ts) throws Exception {
+    /**
+     * Sink stage 1 of a batch (PostgreSQL): resolves each message's device (an unknown serial or a device of another
+     * site makes that message a dead letter, the others go on) and stores the batch's status messages, in order, in
+     * one transaction: a newer status updates ems_devices, a change adds its DEVICE_STATUS_CHANGE event to
+     * ems_status_events (the outbox). Each status message then carries its event if that is not sent yet (a
+     * redelivery sends a pending event, never a second change).
+     *
+     * @throws SQLException PostgreSQL unavailable or refusing (the pipeline retries or halves the batch)
+     */
+    public void store(List<EmsMessage> batch, Exchange exchange) throws Exception {
+        boolean statuses = false;
+        for (int i = 0; i < batch.size(); i++) {
+            EmsMessage m = batch.get(i);
+            m.pendingEvent(null, null);
+            try {
+                m.device(devices.resolve(m.serialNumber(), m.siteId()));
+                statuses |= m.kind() == EmsMessage.Kind.STATUS;
+            } catch (InvalidMessageException e) {
+                m.device(null);
+                SinkPipeline.reject(exchange, i, e);
+            }
+        }
+        if (!statuses) {
+            return;
+        }
+        Transactions.run(dataSource, c -> {
+            for (EmsMessage m : batch) {
+                if (m.kind() == EmsMessage.Kind.STATUS && m.device() != null) {
+                    storeStatus(c, m.device(), m.status(), m.reason(), m.timestamp());
+                }
+            }
+            try (PreparedStatement st = c.prepareStatement("SELECT id, payload FROM ems_status_events WHERE serial_number = ? "
+                                                           + "AND ts = ? AND sent_at IS NULL")) {
+                for (EmsMessage m : batch) {
+                    if (m.kind() == EmsMessage.Kind.STATUS && m.device() != null) {
+                        st.setString(1, m.serialNumber());
+                        st.setTimestamp(2, Timestamp.from(m.timestamp()));
+                        try (ResultSet rs = st.executeQuery()) {
+                            if (rs.next()) {
+                                m.pendingEvent(rs.getLong(1), rs.getString(2));
+                            }
+                        }
+                    }
+                }
+            }
+        });
+    }
+
+    private void storeStatus(Connection c, EmsDevices.Device d, String status, String reason, Instant ts) throws SQLException {
         String previous;
         try (PreparedStatement st = c.prepareStatement("SELECT status, status_at FROM ems_devices WHERE serial_number = ? FOR UPDATE")) {
             st.setString(1, d.serialNumber());
@@ -219,48 +253,80 @@ public class EmsBridge {
         LOG.info("EMS device {} status {} -> {}", d.serialNumber(), previous, status);
     }
 
-    /** Marks the status event just sent (to its topic or its dead-letter topic). */
-    public void markSent(@org.apache.camel.ExchangeProperty(STATUS_EVENT_ID) Long id, Exchange exchange) throws Exception {
-        if (id == null) {
+    /** One Kafka record of a batch: topic, key (serial number), message id, value, and the status event it sends. */
+    record KafkaRecord(String topic, String key, String messageId, String value, Long eventId) {
+    }
+
+    /**
+     * Sink stage 2, first step: the batch's Kafka records, in order, as Camel messages (key, message-id header and
+     * topic each): every telemetry message becomes seed 003's DEVICE_TELEMETRY event on the telemetry topic, every
+     * status message with a pending event that DEVICE_STATUS_CHANGE event on the status topic. The records also go to
+     * exchange property {@value #RECORDS} ({@link #kafkaFailed}, {@link #markSent}).
+     */
+    public List<Message> records(List<EmsMessage> batch, Exchange exchange) {
+        List<KafkaRecord> records = new ArrayList<>(batch.size());
+        for (EmsMessage m : batch) {
+            if (m.kind() == EmsMessage.Kind.TELEMETRY) {
+                EmsDevices.Device d = m.device();
+                ObjectNode event = JSON.createObjectNode();
+                event.put("deviceId", d.deviceId());
+                event.put("serialNumber", d.serialNumber());
+                event.put("siteId", d.siteId());
+                event.put("deviceType", d.deviceType());
+                event.set("telemetryData", m.telemetry());
+                event.put("timestamp", m.timestamp().toString());
+                event.put("eventType", "DEVICE_TELEMETRY");
+                records.add(new KafkaRecord(telemetryTopic, m.serialNumber(), m.messageId(), event.toString(), null));
+            } else if (m.eventId() != null) {
+                records.add(new KafkaRecord(statusTopic, m.serialNumber(), m.messageId(), m.eventPayload(), m.eventId()));
+            }
+        }
+        exchange.setProperty(RECORDS, records);
+        return messages(exchange, records);
+    }
+
+    private static List<Message> messages(Exchange exchange, List<KafkaRecord> records) {
+        List<Message> out = new ArrayList<>(records.size());
+        for (KafkaRecord r : records) {
+            Message m = new DefaultMessage(exchange.getContext());
+            m.setHeader(KafkaConstants.OVERRIDE_TOPIC, r.topic());
+            m.setHeader(KafkaConstants.KEY, r.key());
+            m.setHeader(MESSAGE_ID, r.messageId());
+            m.setBody(r.value());
+            out.add(m);
+        }
+        return out;
+    }
+
+    /** Sink stage 2, last step: marks the status events just sent (to their topic or its dead-letter topic). */
+    @SuppressWarnings("unchecked")
+    public void markSent(Exchange exchange) throws SQLException {
+        List<KafkaRecord> records = exchange.getProperty(RECORDS, List.class);
+        List<Long> ids = new ArrayList<>();
+        for (KafkaRecord r : records == null ? List.<KafkaRecord>of() : records) {
+            if (r.eventId() != null) {
+                ids.add(r.eventId());
+            }
+        }
+        if (ids.isEmpty()) {
             return;
         }
-        retry.run(exchange.getContext(), "EMS status event sent", () -> {
-            try (Connection c = dataSource.getConnection();
-                 PreparedStatement st = c.prepareStatement("UPDATE ems_status_events SET sent_at = now() WHERE id = ?")) {
-                st.setLong(1, id);
-                st.executeUpdate();
-            }
-            return null;
-        });
-    }
-
-    private void record(Exchange exchange, String topic, String key, String messageId, String value) {
-        exchange.getMessage().setBody(value);
-        exchange.setProperty(TOPIC, topic);
-        exchange.getMessage().setHeader(KafkaConstants.KEY, key);
-        exchange.getMessage().setHeader(MESSAGE_ID, messageId);
-    }
-
-    private EmsDevices.Device device(String siteId, String serial, Exchange exchange) throws Exception {
-        if (serial == null || !JsonFields.ID.matcher(serial).matches()) {
-            throw new InvalidMessageException("serial number in the topic must be 1-64 letters, digits, '.', '_' or '-'");
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement st = c.prepareStatement("UPDATE ems_status_events SET sent_at = now() WHERE id = ANY (?)")) {
+            st.setArray(1, c.createArrayOf("bigint", ids.toArray()));
+            st.executeUpdate();
         }
-        long site;
-        try {
-            site = Long.parseLong(String.valueOf(siteId));
-        } catch (NumberFormatException e) {
-            throw new InvalidMessageException("site id '" + JsonFields.printable(String.valueOf(siteId)) + "' in the topic is not a number");
-        }
-        return retry.run(exchange.getContext(), "EMS device " + serial, () -> devices.resolve(serial, site));
     }
 
     // ---- Kafka failures (circuit breaker fallback) -------------------------------------------------------------
 
     /**
-     * Called when the Kafka send failed or the breaker is open. Kafka unavailable: KafkaUnavailableException (the
-     * route waits and tries again; nothing is acked). The record itself refused: 3 more attempts with exponential
-     * backoff, then the record goes to {topic}-dlt with the reason in its headers.
+     * Called when the Kafka send of a batch failed or the breaker is open. Kafka unavailable: KafkaUnavailableException
+     * (the pipeline waits and tries again; nothing is acked). A batch of several records refused: the refusal is
+     * thrown again, so the pipeline sends the batch in halves. A single record refused: 3 more attempts with
+     * exponential backoff, then it goes to {topic}-dlt with the reason in its headers, and counts as sent.
      */
+    @SuppressWarnings("unchecked")
     public void kafkaFailed(Exchange exchange) throws Exception {
         Throwable cause = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
         if (exchange.getContext().isStopping()) {
@@ -272,17 +338,21 @@ public class EmsBridge {
             throw new KafkaUnavailableException("Kafka unavailable (circuit breaker " + breaker.getState() + "): "
                                                 + (cause == null ? "no answer" : SinkFailures.describe(cause)), cause);
         }
-        String topic = exchange.getProperty(TOPIC, String.class);
-        String uri = "kafka:" + topic + "?" + exchange.getContext().resolvePropertyPlaceholders("{{sites.kafka.producerOptions}}");
+        List<KafkaRecord> records = exchange.getProperty(RECORDS, List.class);
+        if (records.size() != 1) {
+            throw new KafkaRefusedException("Kafka refused a record of a batch of " + records.size() + ": "
+                                            + SinkFailures.describe(cause), cause);
+        }
+        KafkaRecord record = records.get(0);
+        String uri = "kafka:" + record.topic() + "?batchWithIndividualHeaders=true&"
+                     + exchange.getContext().resolvePropertyPlaceholders("{{sites.kafka.producerOptions}}");
         long delay = 200;
         for (int attempt = 1; attempt <= 3; attempt++) {
             Thread.sleep(delay);
             delay *= 2;
-            Exchange copy = exchange.copy();
-            copy.setException(null);
-            Exchange result = template(exchange).send(uri, copy);
+            Exchange result = template(exchange).send(uri, e -> e.getMessage().setBody(messages(e, records)));
             if (result.getException() == null) {
-                LOG.info("Kafka {}: record {} sent on retry {}", topic, exchange.getMessage().getHeader(MESSAGE_ID), attempt);
+                LOG.info("Kafka {}: record {} sent on retry {}", record.topic(), record.messageId(), attempt);
                 return;
             }
             cause = result.getException();
@@ -295,16 +365,13 @@ public class EmsBridge {
         }
         String reason = SinkFailures.describe(cause);
         String exceptionType = cause.getClass().getName();
-        String dlt = topic + "-dlt";
-        String key = exchange.getMessage().getHeader(KafkaConstants.KEY, String.class);
+        String dlt = record.topic() + "-dlt";
         retry.run(exchange.getContext(), "Kafka " + dlt, () -> {
-            deadLetterTopics.send(dlt, key, exchange.getMessage().getHeader(MESSAGE_ID, String.class),
-                    exchange.getMessage().getBody(String.class), Map.of("gridwire_failure_reason", reason,
-                            "gridwire_failure_exception", exceptionType, "gridwire_original_topic", topic));
+            deadLetterTopics.send(dlt, record.key(), record.messageId(), record.value(), Map.of("gridwire_failure_reason",
+                    reason, "gridwire_failure_exception", exceptionType, "gridwire_original_topic", record.topic()));
             return null;
         });
-        LOG.warn("Kafka {} refused record {} 4 times ({}); sent to {}", topic, exchange.getMessage().getHeader(MESSAGE_ID),
-                reason, dlt);
+        LOG.warn("Kafka {} refused record {} 4 times ({}); sent to {}", record.topic(), record.messageId(), reason, dlt);
     }
 
     private ProducerTemplate template(Exchange exchange) {

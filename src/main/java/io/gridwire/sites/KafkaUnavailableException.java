@@ -1,10 +1,10 @@
 package io.gridwire.sites;
 
 /**
- * Kafka cannot take the record now (broker unreachable, or the circuit breaker is open): the message is not
- * acked and the route tries again after a backoff (routeConfiguration kafka-bridge).
+ * Kafka cannot take the records now (broker unreachable, or the circuit breaker is open): an IOException, so the
+ * sink pipeline keeps the batch unacked and tries again after a backoff ({@link io.gridwire.sink.SinkFailures}).
  */
-public class KafkaUnavailableException extends Exception {
+public class KafkaUnavailableException extends java.io.IOException {
 
     public KafkaUnavailableException(String message, Throwable cause) {
         super(message, cause);
