@@ -18,7 +18,6 @@ import io.gridwire.mqtt.TopicHeaders;
 import io.gridwire.api.ApiAuth;
 import io.gridwire.autocore.AutocoreMaintenance;
 import io.gridwire.autocore.AutocoreMonitor;
-import io.gridwire.autocore.AutocoreTopic;
 import io.gridwire.api.ApiErrors;
 import io.gridwire.api.DeadLetterApi;
 import io.gridwire.api.MockDeviceApi;
@@ -104,6 +103,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("mqtt-ingest", new MqttIngestComponent());
         sinkPipeline(context, p, "energyTelemetryPipeline", "energy-telemetry",
                 "direct:energy-telemetry-store,direct:energy-telemetry-publish");
+        sinkPipeline(context, p, "autocorePipeline", "autocore", "direct:autocore-store,direct:autocore-tsdb,direct:autocore-publish");
 
         String clientId = p.get("mqtt.clientId");
         DeferredConnectMqttClient mqtt = mqttClient(p, clientId);
@@ -142,13 +142,12 @@ public class GridwireConfiguration implements CamelConfiguration {
         KafkaSender kafkaSender = new KafkaSender(p.get("kafka.bootstrap.servers"), p.integer("kafka.maxBlockMs"),
                 p.integer("kafka.deliveryTimeoutMs"), p.integer("kafka.requestTimeoutMs")).withMeters(meters);
         registry.bind("autocoreMqttClient", autocoreMqtt);
-        registry.bind("autocoreTopic", new AutocoreTopic(p.get("autocore.prefix")));
         String unknownDevices = p.get("autocore.unknownDevices");
         if (!unknownDevices.equals("auto-register") && !unknownDevices.equals("dead-letter")) {
             throw new IllegalArgumentException("autocore.unknownDevices must be auto-register or dead-letter, got " + unknownDevices);
         }
-        registry.bind("autocoreMonitor", new AutocoreMonitor(dataSource, payloads, untilDbAvailable, influx.getWriteApiBlocking(),
-                kafkaSender, new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
+        registry.bind("autocoreMonitor", new AutocoreMonitor(dataSource, payloads, influx.getWriteApiBlocking(),
+                new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
                         p.integer("autocore.averages.window"), p.decimal("autocore.anomaly.zScore"),
                         p.integer("autocore.anomaly.minSamples"), p.get("influx.measurement.autocore"), p.get("influx.bucket"),
                         p.get("influx.org"), p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts")),
@@ -158,7 +157,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 p.integer("autocore.averages.window")));
 
         // Seed 003 EcoGrid EMS bridge.
-        sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId);
+        sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId, deadLetters);
 
         // Seed 004 PDU sockets: one connection per socket broker, subscriptions following the database.
         SocketSubscriptions sockets = new SocketSubscriptions(context, dataSource, clientId,
@@ -230,7 +229,8 @@ public class GridwireConfiguration implements CamelConfiguration {
     }
 
     private static void sitesBridge(CamelContext context, Props p, DataSource dataSource, JsonPayloads payloads,
-                                    UntilAvailable retry, KafkaSender kafkaSender, String clientId) throws Exception {
+                                    UntilAvailable retry, KafkaSender kafkaSender, String clientId,
+                                    DeadLetterStore deadLetters) throws Exception {
         Registry registry = context.getRegistry();
         String unknown = p.get("sites.unknownDevices");
         if (!unknown.equals("auto-register") && !unknown.equals("dead-letter")) {
@@ -270,7 +270,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("emsCommandSender", commands);
         registry.bind("emsBridge", new EmsBridge(dataSource, devices, payloads, retry, telemetryTopic, statusTopic, breaker,
                 kafkaSender, commands, p.get("sites.commandTopic")));
-        registry.bind("emsAnalytics", new EmsAnalytics(dataSource, retry));
+        registry.bind("emsAnalytics", new EmsAnalytics(dataSource, retry, deadLetters));
         sinkPipeline(context, p, "sitesPipeline", "sites", "direct:sites-store,direct:sites-publish");
         // each instance streams every status event: its own consumer group
         context.getPropertiesComponent().addOverrideProperty("sites.stream.groupId",

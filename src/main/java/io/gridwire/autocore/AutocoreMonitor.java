@@ -9,8 +9,12 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
@@ -24,24 +28,26 @@ import com.influxdb.client.WriteApiBlocking;
 import com.influxdb.client.domain.WritePrecision;
 import io.gridwire.api.JsonFields;
 import io.gridwire.db.Transactions;
+import io.gridwire.mqtt.IngestMessage;
 import io.gridwire.mqtt.JsonPayloads;
-import io.gridwire.sink.KafkaSender;
-import io.gridwire.sink.UntilAvailable;
+import io.gridwire.mqtt.PayloadParser;
+import io.gridwire.sink.OutboxRecord;
+import io.gridwire.sink.SinkPipeline;
 import io.gridwire.telemetry.InvalidMessageException;
-import org.apache.camel.Body;
 import org.apache.camel.Exchange;
-import org.apache.camel.Header;
+import org.apache.camel.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Seed 002's MQTT monitor: applies AutoCore status, telemetry, relay, display and system messages to PostgreSQL
- * (schema autocore), telemetry also to the InfluxDB v2 API, notifications and alerts also to Kafka. Each message is
- * one database transaction; the message is acked once that committed and the TSDB and Kafka writes it causes were
- * acknowledged. Every write is keyed by device and timestamp, so a redelivery changes nothing; a message older
- * than the stored state never overwrites it.
+ * (schema autocore), telemetry also to the InfluxDB v2 API, notifications and alerts also to Kafka, as the three
+ * pipelined sink stages of the {@code autocore-ingest} route: PostgreSQL (one transaction per batch, messages applied
+ * in order), then the TSDB (what PostgreSQL committed), then Kafka (the alerts and notifications still unsent). A
+ * batch is acked once all three committed. Every write is keyed by device and timestamp, so a redelivery changes
+ * nothing; a message older than the stored state never overwrites it.
  */
-public class AutocoreMonitor {
+public class AutocoreMonitor implements PayloadParser {
 
     private static final Logger LOG = LoggerFactory.getLogger(AutocoreMonitor.class);
     private static final Pattern FIELD = Pattern.compile("[A-Za-z_][A-Za-z0-9_]{0,63}");
@@ -55,10 +61,8 @@ public class AutocoreMonitor {
 
     private final DataSource dataSource;
     private final JsonPayloads payloads;
-    private final UntilAvailable retry;
     private final WriteApiBlocking influx;
     private final Settings settings;
-    private final KafkaSender kafka;
     private final java.util.function.BooleanSupplier brokerConnected;
     private final java.util.function.LongSupplier errors;
     private final io.gridwire.metrics.Meters meters;
@@ -66,67 +70,63 @@ public class AutocoreMonitor {
     private final AtomicLong processed = new AtomicLong();
     private volatile Instant lastMessageTime;
 
-    public AutocoreMonitor(DataSource dataSource, JsonPayloads payloads, UntilAvailable retry, WriteApiBlocking influx,
-                           KafkaSender kafka, Settings settings, java.util.function.BooleanSupplier brokerConnected,
+    public AutocoreMonitor(DataSource dataSource, JsonPayloads payloads, WriteApiBlocking influx, Settings settings,
+                           java.util.function.BooleanSupplier brokerConnected,
                            java.util.function.LongSupplier errors, io.gridwire.metrics.Meters meters) {
         this.meters = meters;
         this.brokerConnected = brokerConnected;
         this.errors = errors;
         this.dataSource = dataSource;
         this.payloads = payloads;
-        this.retry = retry;
         this.influx = influx;
-        this.kafka = kafka;
         this.settings = settings;
     }
 
-    // ---- status ------------------------------------------------------------------------------------------------
+    // ---- MQTT in: parsed on the MQTT thread ----------------------------------------------------------------------
 
-    public void status(@Body byte[] body, @Header(AutocoreTopic.DEVICE_ID) String deviceId, Exchange exchange) throws Exception {
+    /**
+     * The route's {@link PayloadParser} (no I/O): a seed 002 payload and the topic levels deviceId, autocoreKind
+     * (status|telemetry|relay|display|system), relayIndex and systemSubtopic, as named in autocore.topics.
+     *
+     * @throws InvalidMessageException naming what is wrong (the dead letter's reason)
+     */
+    @Override
+    public AutocoreMessage parse(byte[] body, Map<String, Object> levels) throws InvalidMessageException {
+        Object kind = levels.get("autocoreKind");
+        if (kind == null) {
+            throw new InvalidMessageException("the topic is not an AutoCore topic gridwire knows (autocore.topics names the "
+                                              + "levels deviceId and autocoreKind)");
+        }
+        String deviceId = (String) levels.get("deviceId");
         JsonNode p = parse(body, deviceId);
+        return switch (kind.toString()) {
+            case "status" -> status(p, deviceId);
+            case "telemetry" -> telemetry(p, deviceId);
+            case "relay" -> relay(p, deviceId, (String) levels.get("relayIndex"));
+            case "display" -> logged(p, deviceId, AutocoreMessage.Kind.DISPLAY, null);
+            case "system" -> logged(p, deviceId, AutocoreMessage.Kind.SYSTEM, (String) levels.get("systemSubtopic"));
+            default -> throw new InvalidMessageException("topic kind '" + JsonFields.printable(kind.toString())
+                                                         + "' is not one of status, telemetry, relay, display, system");
+        };
+    }
+
+    private static AutocoreMessage status(JsonNode p, String deviceId) throws InvalidMessageException {
         String status = text(p, "status", 32, true);
         if (!status.equals("online") && !status.equals("offline")) {
             throw new InvalidMessageException("field 'status' must be 'online' or 'offline', got '" + JsonFields.printable(status) + "'");
         }
-        boolean online = status.equals("online");
         String ip = text(p, "ip_address", 64, false);
         String firmware = text(p, "firmware_version", 64, false);
         Long uptime = nonNegativeLong(p, "uptime");
-        Instant ts = timestamp(p);
-        boolean applied = retry.run(exchange.getContext(), "AutoCore status of " + deviceId, () -> inTransaction(c -> {
-            Device before = lockDevice(c, deviceId, ts, true, "status");
-            if (before.statusAt != null && !ts.isAfter(before.statusAt)) {
-                return false; // stale or a redelivery: newer state stays
-            }
-            try (PreparedStatement st = c.prepareStatement(
-                    "UPDATE autocore.devices SET is_online = ?, ip_address = coalesce(?, ip_address), "
-                    + "firmware_version = coalesce(?, firmware_version), uptime = coalesce(?, uptime), status_at = ?, "
-                    + "last_seen = now() WHERE device_id = ?")) {
-                st.setBoolean(1, online);
-                st.setString(2, ip);
-                st.setString(3, firmware);
-                st.setObject(4, uptime);
-                st.setTimestamp(5, Timestamp.from(ts));
-                st.setString(6, deviceId);
-                st.executeUpdate();
-            }
-            boolean ipChanged = ip != null && !ip.equals(before.ip);
-            if (before.isNew || before.online != online || ipChanged) {
-                connectivity(c, deviceId, ts, online, ip != null ? ip : before.ip, before, before.isNew ? "registered" : "status");
-            }
-            return true;
-        }));
-        if (applied) {
-            LOG.info("AutoCore device {} status updated: {}", deviceId, status);
-        } else {
-            LOG.debug("AutoCore device {}: status of {} is not newer than the stored one; kept", deviceId, ts);
-        }
+        AutocoreMessage m = new AutocoreMessage(AutocoreMessage.Kind.STATUS, deviceId, timestamp(p));
+        m.online = status.equals("online");
+        m.ipAddress = ip;
+        m.firmware = firmware;
+        m.uptime = uptime;
+        return m;
     }
 
-    // ---- telemetry ---------------------------------------------------------------------------------------------
-
-    public void telemetry(@Body byte[] body, @Header(AutocoreTopic.DEVICE_ID) String deviceId, Exchange exchange) throws Exception {
-        JsonNode p = parse(body, deviceId);
+    private static AutocoreMessage telemetry(JsonNode p, String deviceId) throws InvalidMessageException {
         Instant ts = timestamp(p);
         Map<String, Double> fields = new LinkedHashMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
@@ -147,36 +147,225 @@ public class AutocoreMonitor {
         if (fields.isEmpty()) {
             throw new InvalidMessageException("telemetry has no numeric field");
         }
-        String json = JSON.writeValueAsString(fields);
-        retry.run(exchange.getContext(), "AutoCore telemetry of " + deviceId, () -> inTransaction(c -> {
-            seen(c, deviceId, ts, "telemetry");
-            try (PreparedStatement st = c.prepareStatement(
-                    "INSERT INTO autocore.telemetry (device_id, ts, fields) VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING")) {
-                st.setString(1, deviceId);
-                st.setTimestamp(2, Timestamp.from(ts));
-                st.setString(3, json);
-                if (st.executeUpdate() == 0) {
-                    return null; // a redelivery: stored and judged before
+        AutocoreMessage m = new AutocoreMessage(AutocoreMessage.Kind.TELEMETRY, deviceId, ts);
+        m.fields = fields;
+        try {
+            m.json = JSON.writeValueAsString(fields);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new InvalidMessageException("telemetry cannot be written as JSON: " + e.getOriginalMessage());
+        }
+        return m;
+    }
+
+    private static AutocoreMessage relay(JsonNode p, String deviceId, String topicIndex) throws InvalidMessageException {
+        int index;
+        try {
+            index = Integer.parseInt(String.valueOf(topicIndex));
+        } catch (NumberFormatException e) {
+            throw new InvalidMessageException("relay index '" + JsonFields.printable(String.valueOf(topicIndex))
+                                              + "' in the topic is not a number");
+        }
+        if (index < 0 || index > 1023) {
+            throw new InvalidMessageException("relay index " + index + " is out of range 0..1023");
+        }
+        JsonNode pi = p.get("relay_index");
+        if (pi != null && !pi.isNull() && (!pi.canConvertToInt() || !pi.isIntegralNumber() || pi.intValue() != index)) {
+            throw new InvalidMessageException("field 'relay_index' (" + pi + ") does not match the topic's " + index);
+        }
+        JsonNode stateNode = p.get("state");
+        if (stateNode == null || !stateNode.isBoolean()) {
+            throw new InvalidMessageException("field 'state' must be true or false");
+        }
+        String triggeredBy = text(p, "triggered_by", 64, false);
+        AutocoreMessage m = new AutocoreMessage(AutocoreMessage.Kind.RELAY, deviceId, timestamp(p));
+        m.relayIndex = index;
+        m.relayState = stateNode.booleanValue();
+        m.triggeredBy = triggeredBy;
+        return m;
+    }
+
+    private static AutocoreMessage logged(JsonNode p, String deviceId, AutocoreMessage.Kind kind, String subtopic)
+            throws InvalidMessageException {
+        AutocoreMessage m = new AutocoreMessage(kind, deviceId, timestamp(p));
+        m.json = p.toString();
+        m.subtopic = subtopic;
+        return m;
+    }
+
+    // ---- sink stage 1: PostgreSQL ------------------------------------------------------------------------------
+
+    /**
+     * Applies a batch to PostgreSQL in one transaction, message by message in order (device state, telemetry with
+     * its anomaly check, relay state and history, display and system logs); then gives each message the alerts and
+     * notifications not yet on Kafka (from this batch or an earlier attempt). An unknown device with
+     * autocore.unknownDevices=dead-letter makes that message a dead letter; the others go on.
+     *
+     * @throws SQLException PostgreSQL unavailable or refusing (the pipeline retries, or halves the batch)
+     */
+    public void store(List<AutocoreMessage> batch, Exchange exchange) throws SQLException {
+        long start = System.nanoTime();
+        Transactions.run(dataSource, c -> {
+            // devices already locked and marked seen (online) in this transaction
+            Set<String> seen = new HashSet<>();
+            for (int i = 0; i < batch.size(); i++) {
+                AutocoreMessage m = batch.get(i);
+                m.records.clear();
+                try {
+                    switch (m.kind) {
+                        case STATUS -> {
+                            applyStatus(c, m);
+                            seen.remove(m.deviceId);
+                        }
+                        case TELEMETRY -> applyTelemetry(c, m, seen);
+                        case RELAY -> applyRelay(c, m, seen);
+                        case DISPLAY -> log(c, m, seen, "INSERT INTO autocore.display_interactions (device_id, ts, payload) "
+                                                        + "VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING");
+                        case SYSTEM -> log(c, m, seen, "INSERT INTO autocore.system_messages (device_id, ts, payload, subtopic) "
+                                                       + "VALUES (?, ?, ?::jsonb, ?) ON CONFLICT DO NOTHING");
+                    }
+                } catch (InvalidMessageException e) {
+                    // thrown before the message wrote anything (unknown device): the rest of the batch goes on
+                    SinkPipeline.reject(exchange, i, e);
                 }
             }
-            Map<String, double[]> stats = stats(c, deviceId, ts);
-            for (Map.Entry<String, Double> f : fields.entrySet()) {
-                double[] s = stats.get(f.getKey()); // avg, stddev, count
-                if (s == null || s[2] < settings.anomalyMinSamples() || !(s[1] > 0)) {
-                    continue;
-                }
-                double z = (f.getValue() - s[0]) / s[1];
-                if (Math.abs(z) >= settings.anomalyZScore()) {
-                    alert(c, deviceId, f.getKey(), ts, f.getValue(), s[0], s[1], z);
-                }
-            }
-            return null;
-        }));
-        retry.run(exchange.getContext(), "InfluxDB write of AutoCore telemetry", () -> {
-            influx.writeRecord(settings.influxBucket(), settings.influxOrg(), WritePrecision.NS, line(deviceId, ts, fields));
-            return null;
+            pendingAlerts(c, batch);
+            pendingNotifications(c, batch);
         });
-        sendAlerts(exchange, deviceId, ts);
+        meters.time("gridwire_db_write", System.nanoTime() - start, "family", "autocore");
+    }
+
+    private void applyStatus(Connection c, AutocoreMessage m) throws SQLException, InvalidMessageException {
+        Device before = lockDevice(c, m.deviceId, m.timestamp, true, "status");
+        if (before.statusAt != null && !m.timestamp.isAfter(before.statusAt)) {
+            LOG.debug("AutoCore device {}: status of {} is not newer than the stored one; kept", m.deviceId, m.timestamp);
+            return; // stale or a redelivery: newer state stays
+        }
+        try (PreparedStatement st = c.prepareStatement(
+                "UPDATE autocore.devices SET is_online = ?, ip_address = coalesce(?, ip_address), "
+                + "firmware_version = coalesce(?, firmware_version), uptime = coalesce(?, uptime), status_at = ?, "
+                + "last_seen = now() WHERE device_id = ?")) {
+            st.setBoolean(1, m.online);
+            st.setString(2, m.ipAddress);
+            st.setString(3, m.firmware);
+            st.setObject(4, m.uptime);
+            st.setTimestamp(5, Timestamp.from(m.timestamp));
+            st.setString(6, m.deviceId);
+            st.executeUpdate();
+        }
+        boolean ipChanged = m.ipAddress != null && !m.ipAddress.equals(before.ip);
+        if (before.isNew || before.online != m.online || ipChanged) {
+            connectivity(c, m.deviceId, m.timestamp, m.online, m.ipAddress != null ? m.ipAddress : before.ip, before,
+                    before.isNew ? "registered" : "status");
+        }
+        LOG.info("AutoCore device {} status updated: {}", m.deviceId, m.online ? "online" : "offline");
+    }
+
+    private void applyTelemetry(Connection c, AutocoreMessage m, Set<String> seen) throws SQLException, InvalidMessageException {
+        seenOnce(c, m, seen, "telemetry");
+        try (PreparedStatement st = c.prepareStatement(
+                "INSERT INTO autocore.telemetry (device_id, ts, fields) VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING")) {
+            st.setString(1, m.deviceId);
+            st.setTimestamp(2, Timestamp.from(m.timestamp));
+            st.setString(3, m.json);
+            if (st.executeUpdate() == 0) {
+                return; // a redelivery: stored and judged before
+            }
+        }
+        Map<String, double[]> stats = stats(c, m.deviceId, m.timestamp);
+        for (Map.Entry<String, Double> f : m.fields.entrySet()) {
+            double[] s = stats.get(f.getKey()); // avg, stddev, count
+            if (s == null || s[2] < settings.anomalyMinSamples() || !(s[1] > 0)) {
+                continue;
+            }
+            double z = (f.getValue() - s[0]) / s[1];
+            if (Math.abs(z) >= settings.anomalyZScore()) {
+                alert(c, m.deviceId, f.getKey(), m.timestamp, f.getValue(), s[0], s[1], z);
+            }
+        }
+    }
+
+    private void applyRelay(Connection c, AutocoreMessage m, Set<String> seen) throws SQLException, InvalidMessageException {
+        seenOnce(c, m, seen, "relay");
+        String deviceId = m.deviceId;
+        int index = m.relayIndex;
+        boolean state = m.relayState;
+        Instant ts = m.timestamp;
+        try (PreparedStatement st = c.prepareStatement(
+                "INSERT INTO autocore.relay_state_history (device_id, relay_index, ts, state, triggered_by) "
+                + "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING")) {
+            st.setString(1, deviceId);
+            st.setInt(2, index);
+            st.setTimestamp(3, Timestamp.from(ts));
+            st.setBoolean(4, state);
+            st.setString(5, m.triggeredBy);
+            st.executeUpdate();
+        }
+        try (PreparedStatement st = c.prepareStatement(
+                "INSERT INTO autocore.relays (device_id, relay_index) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
+            st.setString(1, deviceId);
+            st.setInt(2, index);
+            st.executeUpdate();
+        }
+        Boolean previous;
+        boolean critical;
+        try (PreparedStatement st = c.prepareStatement("SELECT current_state, state_at, critical FROM autocore.relays "
+                                                       + "WHERE device_id = ? AND relay_index = ? FOR UPDATE")) {
+            st.setString(1, deviceId);
+            st.setInt(2, index);
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                previous = (Boolean) rs.getObject(1);
+                Timestamp at = rs.getTimestamp(2);
+                critical = rs.getBoolean(3);
+                if (at != null && !ts.isAfter(at.toInstant())) {
+                    return; // stale or a redelivery: the current state is newer
+                }
+            }
+        }
+        try (PreparedStatement st = c.prepareStatement("UPDATE autocore.relays SET current_state = ?, triggered_by = ?, "
+                                                       + "state_at = ? WHERE device_id = ? AND relay_index = ?")) {
+            st.setBoolean(1, state);
+            st.setString(2, m.triggeredBy);
+            st.setTimestamp(3, Timestamp.from(ts));
+            st.setString(4, deviceId);
+            st.setInt(5, index);
+            st.executeUpdate();
+        }
+        if (critical && (previous == null || previous != state)) {
+            try (PreparedStatement st = c.prepareStatement(
+                    "INSERT INTO autocore.notifications (device_id, relay_index, ts, state, message) VALUES (?,?,?,?,?) "
+                    + "ON CONFLICT DO NOTHING")) {
+                st.setString(1, deviceId);
+                st.setInt(2, index);
+                st.setTimestamp(3, Timestamp.from(ts));
+                st.setBoolean(4, state);
+                st.setString(5, "critical relay " + index + " of " + deviceId + " switched " + (state ? "on" : "off")
+                                + (m.triggeredBy == null ? "" : " (" + m.triggeredBy + ")"));
+                st.executeUpdate();
+            }
+        }
+        LOG.debug("AutoCore device {} relay {} -> {}", deviceId, index, state);
+    }
+
+    private void log(Connection c, AutocoreMessage m, Set<String> seen, String sql) throws SQLException, InvalidMessageException {
+        seenOnce(c, m, seen, m.kind.name().toLowerCase(Locale.ROOT));
+        try (PreparedStatement st = c.prepareStatement(sql)) {
+            st.setString(1, m.deviceId);
+            st.setTimestamp(2, Timestamp.from(m.timestamp));
+            st.setString(3, m.json);
+            if (m.subtopic != null) {
+                st.setString(4, m.subtopic);
+            }
+            st.executeUpdate();
+        }
+    }
+
+    /** {@link #seen} once per device and transaction (until a status message changes the device's state). */
+    private void seenOnce(Connection c, AutocoreMessage m, Set<String> seen, String kind) throws SQLException, InvalidMessageException {
+        if (!seen.contains(m.deviceId)) {
+            seen(c, m.deviceId, m.timestamp, kind);
+            seen.add(m.deviceId);
+        }
     }
 
     private String line(String deviceId, Instant ts, Map<String, Double> fields) {
@@ -227,161 +416,142 @@ public class AutocoreMonitor {
             st.executeUpdate();
         }
         LOG.warn("AutoCore anomaly on {} {}: {} is {} standard deviations from the moving average {}", deviceId, field, value,
-                String.format(java.util.Locale.ROOT, "%.1f", z), String.format(java.util.Locale.ROOT, "%.3f", avg));
+                String.format(Locale.ROOT, "%.1f", z), String.format(Locale.ROOT, "%.3f", avg));
     }
 
-    /** Alerts of this reading not yet on Kafka: sent, then marked sent (a redelivery sends what is left). */
-    private void sendAlerts(Exchange exchange, String deviceId, Instant ts) throws Exception {
-        List<Object[]> pending = pending("SELECT id, field, value, average, stddev, z_score FROM autocore.alerts "
-                                         + "WHERE device_id = ? AND ts = ? AND sent_at IS NULL", exchange, deviceId, ts);
-        for (Object[] a : pending) {
-            ObjectNode n = JSON.createObjectNode();
-            n.put("type", "anomaly");
-            n.put("device_id", deviceId);
-            n.put("field", (String) a[1]);
-            n.put("value", (Double) a[2]);
-            n.put("average", (Double) a[3]);
-            n.put("stddev", (Double) a[4]);
-            n.put("z_score", (Double) a[5]);
-            n.put("timestamp", ts.toString());
-            send(exchange, settings.alertsTopic(), deviceId, deviceId + "@" + ts + "#" + a[1], n, "autocore.alerts", (Long) a[0]);
-        }
-    }
-
-    // ---- relays ------------------------------------------------------------------------------------------------
-
-    public void relay(@Body byte[] body, @Header(AutocoreTopic.DEVICE_ID) String deviceId,
-                      @Header(AutocoreTopic.RELAY_INDEX) String topicIndex, Exchange exchange) throws Exception {
-        JsonNode p = parse(body, deviceId);
-        int index;
-        try {
-            index = Integer.parseInt(topicIndex);
-        } catch (NumberFormatException e) {
-            throw new InvalidMessageException("relay index '" + JsonFields.printable(topicIndex) + "' in the topic is not a number");
-        }
-        if (index < 0 || index > 1023) {
-            throw new InvalidMessageException("relay index " + index + " is out of range 0..1023");
-        }
-        JsonNode pi = p.get("relay_index");
-        if (pi != null && !pi.isNull() && (!pi.canConvertToInt() || !pi.isIntegralNumber() || pi.intValue() != index)) {
-            throw new InvalidMessageException("field 'relay_index' (" + pi + ") does not match the topic's " + index);
-        }
-        JsonNode stateNode = p.get("state");
-        if (stateNode == null || !stateNode.isBoolean()) {
-            throw new InvalidMessageException("field 'state' must be true or false");
-        }
-        boolean state = stateNode.booleanValue();
-        String triggeredBy = text(p, "triggered_by", 64, false);
-        Instant ts = timestamp(p);
-        retry.run(exchange.getContext(), "AutoCore relay of " + deviceId, () -> inTransaction(c -> {
-            seen(c, deviceId, ts, "relay");
-            try (PreparedStatement st = c.prepareStatement(
-                    "INSERT INTO autocore.relay_state_history (device_id, relay_index, ts, state, triggered_by) "
-                    + "VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING")) {
-                st.setString(1, deviceId);
-                st.setInt(2, index);
-                st.setTimestamp(3, Timestamp.from(ts));
-                st.setBoolean(4, state);
-                st.setString(5, triggeredBy);
-                st.executeUpdate();
+    /** The batch's telemetry messages with alerts not yet on Kafka get them as records (one query). */
+    private void pendingAlerts(Connection c, List<AutocoreMessage> batch) throws SQLException {
+        Map<String, AutocoreMessage> byKey = new HashMap<>();
+        for (AutocoreMessage m : batch) {
+            if (m.kind == AutocoreMessage.Kind.TELEMETRY) {
+                byKey.put(m.deviceId + "@" + m.timestamp, m);
             }
-            try (PreparedStatement st = c.prepareStatement(
-                    "INSERT INTO autocore.relays (device_id, relay_index) VALUES (?, ?) ON CONFLICT DO NOTHING")) {
-                st.setString(1, deviceId);
-                st.setInt(2, index);
-                st.executeUpdate();
-            }
-            Boolean previous;
-            boolean critical;
-            try (PreparedStatement st = c.prepareStatement("SELECT current_state, state_at, critical FROM autocore.relays "
-                                                           + "WHERE device_id = ? AND relay_index = ? FOR UPDATE")) {
-                st.setString(1, deviceId);
-                st.setInt(2, index);
-                try (ResultSet rs = st.executeQuery()) {
-                    rs.next();
-                    previous = (Boolean) rs.getObject(1);
-                    Timestamp at = rs.getTimestamp(2);
-                    critical = rs.getBoolean(3);
-                    if (at != null && !ts.isAfter(at.toInstant())) {
-                        return null; // stale or a redelivery: the current state is newer
+        }
+        if (byKey.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT a.id, a.device_id, a.ts, a.field, a.value, a.average, a.stddev, a.z_score FROM autocore.alerts a "
+                + "JOIN unnest(?::text[], ?::timestamptz[]) AS k(device_id, ts) ON a.device_id = k.device_id AND a.ts = k.ts "
+                + "WHERE a.sent_at IS NULL ORDER BY a.id")) {
+            keys(c, st, byKey.values());
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    AutocoreMessage m = byKey.get(rs.getString(2) + "@" + rs.getTimestamp(3).toInstant());
+                    if (m == null) {
+                        continue;
                     }
+                    ObjectNode n = JSON.createObjectNode();
+                    n.put("type", "anomaly");
+                    n.put("device_id", m.deviceId);
+                    n.put("field", rs.getString(4));
+                    n.put("value", rs.getDouble(5));
+                    n.put("average", rs.getDouble(6));
+                    n.put("stddev", rs.getDouble(7));
+                    n.put("z_score", rs.getDouble(8));
+                    n.put("timestamp", m.timestamp.toString());
+                    m.records.add(new OutboxRecord(settings.alertsTopic(), m.deviceId,
+                            m.deviceId + "@" + m.timestamp + "#" + rs.getString(4), n.toString(), "autocore.alerts", rs.getLong(1)));
                 }
             }
-            try (PreparedStatement st = c.prepareStatement("UPDATE autocore.relays SET current_state = ?, triggered_by = ?, "
-                                                           + "state_at = ? WHERE device_id = ? AND relay_index = ?")) {
-                st.setBoolean(1, state);
-                st.setString(2, triggeredBy);
-                st.setTimestamp(3, Timestamp.from(ts));
-                st.setString(4, deviceId);
-                st.setInt(5, index);
-                st.executeUpdate();
-            }
-            if (critical && (previous == null || previous != state)) {
-                try (PreparedStatement st = c.prepareStatement(
-                        "INSERT INTO autocore.notifications (device_id, relay_index, ts, state, message) VALUES (?,?,?,?,?) "
-                        + "ON CONFLICT DO NOTHING")) {
-                    st.setString(1, deviceId);
-                    st.setInt(2, index);
-                    st.setTimestamp(3, Timestamp.from(ts));
-                    st.setBoolean(4, state);
-                    st.setString(5, "critical relay " + index + " of " + deviceId + " switched " + (state ? "on" : "off")
-                                    + (triggeredBy == null ? "" : " (" + triggeredBy + ")"));
-                    st.executeUpdate();
-                }
-            }
-            return null;
-        }));
-        LOG.debug("AutoCore device {} relay {} -> {}", deviceId, index, state);
-        List<Object[]> pending = pending("SELECT id, state, message FROM autocore.notifications "
-                                         + "WHERE device_id = ? AND relay_index = ? AND ts = ? AND sent_at IS NULL",
-                exchange, deviceId, index, ts);
-        for (Object[] n : pending) {
-            ObjectNode o = JSON.createObjectNode();
-            o.put("type", "critical_relay");
-            o.put("device_id", deviceId);
-            o.put("relay_index", index);
-            o.put("state", (Boolean) n[1]);
-            o.put("triggered_by", triggeredBy);
-            o.put("message", (String) n[2]);
-            o.put("timestamp", ts.toString());
-            send(exchange, settings.notificationsTopic(), deviceId, deviceId + "@" + ts + "#relay" + index, o,
-                    "autocore.notifications", (Long) n[0]);
-            LOG.info("Notification: {}", n[2]);
         }
     }
 
-    // ---- display and system messages ---------------------------------------------------------------------------
-
-    public void display(@Body byte[] body, @Header(AutocoreTopic.DEVICE_ID) String deviceId, Exchange exchange) throws Exception {
-        JsonNode p = parse(body, deviceId);
-        Instant ts = timestamp(p);
-        log(exchange, deviceId, ts, "display", "INSERT INTO autocore.display_interactions (device_id, ts, payload) "
-                                               + "VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING", p.toString(), null);
-    }
-
-    public void system(@Body byte[] body, @Header(AutocoreTopic.DEVICE_ID) String deviceId,
-                       @Header(AutocoreTopic.SYSTEM_SUBTOPIC) String subtopic, Exchange exchange) throws Exception {
-        JsonNode p = parse(body, deviceId);
-        Instant ts = timestamp(p);
-        log(exchange, deviceId, ts, "system", "INSERT INTO autocore.system_messages (device_id, ts, payload, subtopic) "
-                                              + "VALUES (?, ?, ?::jsonb, ?) ON CONFLICT DO NOTHING", p.toString(), subtopic);
-    }
-
-    private void log(Exchange exchange, String deviceId, Instant ts, String kind, String sql, String json, String subtopic)
-            throws Exception {
-        retry.run(exchange.getContext(), "AutoCore " + kind + " message of " + deviceId, () -> inTransaction(c -> {
-            seen(c, deviceId, ts, kind);
-            try (PreparedStatement st = c.prepareStatement(sql)) {
-                st.setString(1, deviceId);
-                st.setTimestamp(2, Timestamp.from(ts));
-                st.setString(3, json);
-                if (subtopic != null) {
-                    st.setString(4, subtopic);
-                }
-                st.executeUpdate();
+    /** The batch's relay messages with notifications not yet on Kafka get them as records (one query). */
+    private void pendingNotifications(Connection c, List<AutocoreMessage> batch) throws SQLException {
+        Map<String, AutocoreMessage> byKey = new HashMap<>();
+        for (AutocoreMessage m : batch) {
+            if (m.kind == AutocoreMessage.Kind.RELAY) {
+                byKey.put(m.deviceId + "@" + m.timestamp + "#" + m.relayIndex, m);
             }
-            return null;
-        }));
+        }
+        if (byKey.isEmpty()) {
+            return;
+        }
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT n.id, n.device_id, n.ts, n.relay_index, n.state, n.message FROM autocore.notifications n "
+                + "JOIN unnest(?::text[], ?::timestamptz[]) AS k(device_id, ts) ON n.device_id = k.device_id AND n.ts = k.ts "
+                + "WHERE n.sent_at IS NULL ORDER BY n.id")) {
+            keys(c, st, byKey.values());
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    AutocoreMessage m = byKey.get(rs.getString(2) + "@" + rs.getTimestamp(3).toInstant() + "#" + rs.getInt(4));
+                    if (m == null) {
+                        continue;
+                    }
+                    ObjectNode o = JSON.createObjectNode();
+                    o.put("type", "critical_relay");
+                    o.put("device_id", m.deviceId);
+                    o.put("relay_index", m.relayIndex);
+                    o.put("state", rs.getBoolean(5));
+                    o.put("triggered_by", m.triggeredBy);
+                    o.put("message", rs.getString(6));
+                    o.put("timestamp", m.timestamp.toString());
+                    m.records.add(new OutboxRecord(settings.notificationsTopic(), m.deviceId,
+                            m.deviceId + "@" + m.timestamp + "#relay" + m.relayIndex, o.toString(), "autocore.notifications",
+                            rs.getLong(1)));
+                    LOG.info("Notification: {}", rs.getString(6));
+                }
+            }
+        }
+    }
+
+    private static void keys(Connection c, PreparedStatement st, java.util.Collection<AutocoreMessage> messages) throws SQLException {
+        String[] ids = new String[messages.size()];
+        Timestamp[] times = new Timestamp[messages.size()];
+        int i = 0;
+        for (AutocoreMessage m : messages) {
+            ids[i] = m.deviceId;
+            times[i++] = Timestamp.from(m.timestamp);
+        }
+        st.setArray(1, c.createArrayOf("text", ids));
+        st.setArray(2, c.createArrayOf("timestamptz", times));
+    }
+
+    // ---- sink stage 2: the TSDB --------------------------------------------------------------------------------
+
+    /**
+     * Writes the batch's telemetry (what PostgreSQL committed) to the InfluxDB v2 API as line protocol, one request,
+     * measurement influx.measurement.autocore, tag device_id, nanosecond timestamps (a redelivery rewrites the same
+     * points).
+     *
+     * @throws com.influxdb.exceptions.InfluxException the TSDB unavailable or refusing (the pipeline retries or halves)
+     */
+    public void writeTsdb(List<AutocoreMessage> batch) {
+        List<String> lines = new ArrayList<>();
+        for (AutocoreMessage m : batch) {
+            if (m.kind == AutocoreMessage.Kind.TELEMETRY) {
+                lines.add(line(m.deviceId, m.timestamp, m.fields));
+            }
+        }
+        if (!lines.isEmpty()) {
+            influx.writeRecords(settings.influxBucket(), settings.influxOrg(), WritePrecision.NS, lines);
+        }
+    }
+
+    // ---- sink stage 3: Kafka -----------------------------------------------------------------------------------
+
+    /** Exchange property of the Kafka stage: the batch's records ({@link OutboxRecord}). */
+    public static final String RECORDS = "autocoreKafkaRecords";
+
+    /**
+     * The alerts (kafka.topics.deviceAlerts) and critical relay notifications (kafka.topics.deviceNotifications) the
+     * batch still owes, as camel-kafka's batch body; also in exchange property {@value #RECORDS} for {@link #markSent}.
+     */
+    public List<Message> records(List<AutocoreMessage> batch, Exchange exchange) {
+        List<OutboxRecord> records = new ArrayList<>();
+        for (AutocoreMessage m : batch) {
+            records.addAll(m.records);
+        }
+        exchange.setProperty(RECORDS, records);
+        return OutboxRecord.messages(exchange.getContext(), records);
+    }
+
+    /** Marks the records Kafka acknowledged sent in their outbox tables. */
+    @SuppressWarnings("unchecked")
+    public void markSent(Exchange exchange) throws SQLException {
+        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
+        OutboxRecord.markSent(dataSource, records == null ? List.of() : records);
     }
 
     // ---- devices -----------------------------------------------------------------------------------------------
@@ -461,11 +631,22 @@ public class AutocoreMonitor {
 
     // ---- shared ------------------------------------------------------------------------------------------------
 
-    /** Counts a message that completed (called at the end of the route). */
-    public void processed(@Header(AutocoreTopic.KIND) String kind) {
-        meters.count("gridwire_messages", "family", "autocore", "kind", String.valueOf(kind));
-        processed.incrementAndGet();
-        lastMessageTime = Instant.now();
+    /**
+     * Counts the messages of a completed batch (the ingest route's last step; body {@code List<IngestMessage>}): each
+     * committed one by kind (gridwire_messages{family="autocore"}); dead letters are counted by the dead-letter store.
+     */
+    public void processed(List<IngestMessage> batch) {
+        int n = 0;
+        for (IngestMessage m : batch) {
+            if (!m.rejected() && m.body() instanceof AutocoreMessage a) {
+                meters.count("gridwire_messages", "family", "autocore", "kind", a.kind().name().toLowerCase(Locale.ROOT));
+                n++;
+            }
+        }
+        if (n > 0) {
+            processed.addAndGet(n);
+            lastMessageTime = Instant.now();
+        }
     }
 
     public long processedCount() {
@@ -528,65 +709,5 @@ public class AutocoreMonitor {
             throw new InvalidMessageException("field '" + field + "' must be a whole number >= 0");
         }
         return n.longValue();
-    }
-
-    /** Work in one transaction. */
-    interface TxWork<T> {
-        T run(Connection c) throws Exception;
-    }
-
-    private <T> T inTransaction(TxWork<T> work) throws Exception {
-        long start = System.nanoTime();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                T result = work.run(c);
-                c.commit();
-                meters.time("gridwire_db_write", System.nanoTime() - start, "family", "autocore");
-                return result;
-            } catch (Exception e) {
-                Transactions.rollback(c, e);
-                throw e;
-            }
-        }
-    }
-
-    private List<Object[]> pending(String sql, Exchange exchange, Object... params) throws Exception {
-        return retry.run(exchange.getContext(), "AutoCore pending Kafka records", () -> {
-            List<Object[]> out = new ArrayList<>();
-            try (Connection c = dataSource.getConnection(); PreparedStatement st = c.prepareStatement(sql)) {
-                for (int i = 0; i < params.length; i++) {
-                    st.setObject(i + 1, params[i] instanceof Instant in ? Timestamp.from(in) : params[i]);
-                }
-                try (ResultSet rs = st.executeQuery()) {
-                    int n = rs.getMetaData().getColumnCount();
-                    while (rs.next()) {
-                        Object[] row = new Object[n];
-                        for (int i = 0; i < n; i++) {
-                            row[i] = rs.getObject(i + 1);
-                        }
-                        out.add(row);
-                    }
-                }
-            }
-            return out;
-        });
-    }
-
-    /** A Kafka record, acknowledged by the broker, then its row marked sent. */
-    private void send(Exchange exchange, String topic, String key, String messageId, ObjectNode value, String table, long id)
-            throws Exception {
-        retry.run(exchange.getContext(), "Kafka " + topic, () -> {
-            kafka.send(topic, key, messageId, value.toString());
-            return null;
-        });
-        retry.run(exchange.getContext(), "AutoCore mark sent", () -> {
-            try (Connection c = dataSource.getConnection();
-                 PreparedStatement st = c.prepareStatement("UPDATE " + table + " SET sent_at = now() WHERE id = ?")) {
-                st.setLong(1, id);
-                st.executeUpdate();
-            }
-            return null;
-        });
     }
 }

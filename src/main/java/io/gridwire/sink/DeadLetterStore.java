@@ -78,7 +78,19 @@ public class DeadLetterStore {
         }
     }
 
-    private record Letter(String topic, byte[] payload, Throwable cause) {
+    /**
+     * Stores dead letters that did not come through an MQTT route (e.g. Kafka records a consumer route cannot read) in
+     * one transaction. Waits and retries while PostgreSQL is down.
+     *
+     * @param routeId the route that refused them
+     * @throws RedeliverLaterException when gridwire stops before they could be stored
+     */
+    public void storeLetters(CamelContext context, String routeId, List<Letter> letters) throws Exception {
+        storeAll(context, routeId, letters);
+    }
+
+    /** One dead letter: where it came from (topic), its payload as it arrived, and why it was refused. */
+    public record Letter(String topic, byte[] payload, Throwable cause) {
         String reason() {
             String r = cause == null ? "unknown" : cause.getMessage() == null ? cause.getClass().getName() : cause.getMessage();
             // a reason may quote the payload: NUL is not allowed in PostgreSQL text

@@ -1,15 +1,20 @@
 package io.gridwire.sites;
 
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import javax.sql.DataSource;
 
@@ -18,17 +23,16 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.api.Http;
 import io.gridwire.db.Transactions;
+import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.UntilAvailable;
 import io.gridwire.telemetry.InvalidMessageException;
-import org.apache.camel.Body;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 
 /**
  * Seed 003's "Analytics Service -> Database": per-device hourly aggregates of the device-telemetry topic (samples,
- * min/max/avg power, energy). A record already counted (ems_telemetry_seen, same transaction) is skipped, and the
- * Kafka offset is committed only after the database commit, so a redelivery never counts twice.
+ * min/max/avg power in kW, energy in kWh). A record already counted (ems_telemetry_seen, same transaction) is skipped,
+ * and the Kafka offsets of a batch are committed only after its database commit, so a redelivery never counts twice.
  */
 public class EmsAnalytics {
 
@@ -36,16 +40,52 @@ public class EmsAnalytics {
 
     private final DataSource dataSource;
     private final UntilAvailable retry;
+    private final DeadLetterStore deadLetters;
 
-    public EmsAnalytics(DataSource dataSource, UntilAvailable retry) {
+    public EmsAnalytics(DataSource dataSource, UntilAvailable retry, DeadLetterStore deadLetters) {
         this.dataSource = dataSource;
         this.retry = retry;
+        this.deadLetters = deadLetters;
     }
 
-    public void apply(@Body String value, Exchange exchange) throws Exception {
+    /** One device-telemetry record as the aggregates need it: power in kW, null when the record has none. */
+    record Sample(String serialNumber, Instant timestamp, Double powerKw) {
+    }
+
+    /**
+     * Counts a batch of device-telemetry records (the Kafka consumer's batch: body {@code List<Exchange>}, one per
+     * record, value = seed 003's DEVICE_TELEMETRY JSON) in one transaction: records not counted before go into
+     * ems_telemetry_seen and their power into the hourly aggregates. A record that cannot be read is stored as a dead
+     * letter (route ems-analytics) and the others go on. Waits and retries while PostgreSQL is down; the consumer
+     * commits the offsets once this returned.
+     */
+    public void applyAll(List<Exchange> records, Exchange batch) throws Exception {
+        List<Sample> samples = new ArrayList<>(records.size());
+        List<DeadLetterStore.Letter> unreadable = new ArrayList<>();
+        for (Exchange record : records) {
+            String value = record.getMessage().getBody(String.class);
+            try {
+                samples.add(sample(value));
+            } catch (InvalidMessageException e) {
+                unreadable.add(new DeadLetterStore.Letter(record.getMessage().getHeader(KafkaConstants.TOPIC, String.class),
+                        value == null ? null : value.getBytes(StandardCharsets.UTF_8), e));
+            }
+        }
+        if (!unreadable.isEmpty()) {
+            deadLetters.storeLetters(batch.getContext(), "ems-analytics", unreadable);
+        }
+        if (!samples.isEmpty()) {
+            retry.run(batch.getContext(), "EMS analytics", () -> {
+                Transactions.run(dataSource, c -> count(c, samples));
+                return null;
+            });
+        }
+    }
+
+    static Sample sample(String value) throws InvalidMessageException {
         JsonNode e;
         try {
-            e = JSON.readTree(value);
+            e = value == null ? null : JSON.readTree(value);
         } catch (JsonProcessingException ex) {
             throw new InvalidMessageException("device-telemetry record is not JSON: " + ex.getOriginalMessage());
         }
@@ -61,56 +101,83 @@ public class EmsAnalytics {
             throw new InvalidMessageException("device-telemetry record with a bad timestamp: " + tsText);
         }
         JsonNode power = e.path("telemetryData").path("powerKw");
-        Double kw = power.isNumber() ? power.doubleValue() : null;
-        retry.run(exchange.getContext(), "EMS analytics", () -> {
-            try (Connection c = dataSource.getConnection()) {
-                c.setAutoCommit(false);
-                try {
-                    count(c, serial, ts, kw);
-                    c.commit();
-                } catch (Exception ex) {
-                    Transactions.rollback(c, ex);
-                    throw ex;
-                }
-            }
-            return null;
-        });
+        return new Sample(serial, ts, power.isNumber() ? power.doubleValue() : null);
     }
 
-    private static void count(Connection c, String serial, Instant ts, Double kw) throws Exception {
-        try (PreparedStatement st = c.prepareStatement("INSERT INTO ems_telemetry_seen (serial_number, ts) VALUES (?, ?) "
-                                                       + "ON CONFLICT DO NOTHING")) {
-            st.setString(1, serial);
-            st.setTimestamp(2, Timestamp.from(ts));
-            if (st.executeUpdate() == 0 || kw == null) {
-                return; // counted before (a redelivery), or no power to aggregate
+    /** The hourly aggregate of one device's new samples in one hour. */
+    private static final class Hour {
+        long samples;
+        double sum;
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        Instant first;
+        Instant last;
+
+        void add(double kw, Instant ts) {
+            samples++;
+            sum += kw;
+            min = Math.min(min, kw);
+            max = Math.max(max, kw);
+            first = first == null || ts.isBefore(first) ? ts : first;
+            last = last == null || ts.isAfter(last) ? ts : last;
+        }
+    }
+
+    private static void count(Connection c, List<Sample> samples) throws SQLException {
+        // the records not counted before (a redelivered one is already in ems_telemetry_seen): one statement
+        String[] serials = new String[samples.size()];
+        Timestamp[] times = new Timestamp[samples.size()];
+        for (int i = 0; i < samples.size(); i++) {
+            serials[i] = samples.get(i).serialNumber();
+            times[i] = Timestamp.from(samples.get(i).timestamp());
+        }
+        Set<String> fresh = new HashSet<>();
+        try (PreparedStatement st = c.prepareStatement("INSERT INTO ems_telemetry_seen (serial_number, ts) "
+                                                       + "SELECT * FROM unnest(?::text[], ?::timestamptz[]) "
+                                                       + "ON CONFLICT DO NOTHING RETURNING serial_number, ts")) {
+            st.setArray(1, c.createArrayOf("text", serials));
+            st.setArray(2, c.createArrayOf("timestamptz", times));
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    fresh.add(rs.getString(1) + "@" + rs.getTimestamp(2).toInstant());
+                }
             }
+        }
+        // their power, per device and hour (a record twice in the batch counts once)
+        Map<String, Map<Instant, Hour>> hours = new LinkedHashMap<>();
+        for (Sample s : samples) {
+            if (s.powerKw() != null && fresh.remove(s.serialNumber() + "@" + s.timestamp())) {
+                hours.computeIfAbsent(s.serialNumber(), k -> new LinkedHashMap<>())
+                        .computeIfAbsent(s.timestamp().truncatedTo(ChronoUnit.HOURS), k -> new Hour())
+                        .add(s.powerKw(), s.timestamp());
+            }
+        }
+        if (hours.isEmpty()) {
+            return;
         }
         try (PreparedStatement st = c.prepareStatement(
                 "INSERT INTO ems_hourly_aggregates AS a (serial_number, hour, samples, sum_power_kw, min_power_kw, max_power_kw, "
-                + "first_ts, last_ts) VALUES (?, date_trunc('hour', ? AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1, ?, ?, ?, ?, ?) "
-                + "ON CONFLICT (serial_number, hour) DO UPDATE SET samples = a.samples + 1, "
+                + "first_ts, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                + "ON CONFLICT (serial_number, hour) DO UPDATE SET samples = a.samples + excluded.samples, "
                 + "sum_power_kw = a.sum_power_kw + excluded.sum_power_kw, "
                 + "min_power_kw = least(a.min_power_kw, excluded.min_power_kw), "
                 + "max_power_kw = greatest(a.max_power_kw, excluded.max_power_kw), "
                 + "first_ts = least(a.first_ts, excluded.first_ts), last_ts = greatest(a.last_ts, excluded.last_ts)")) {
-            Timestamp t = Timestamp.from(ts);
-            st.setString(1, serial);
-            st.setTimestamp(2, t);
-            st.setDouble(3, kw);
-            st.setDouble(4, kw);
-            st.setDouble(5, kw);
-            st.setTimestamp(6, t);
-            st.setTimestamp(7, t);
-            st.executeUpdate();
-        }
-    }
-
-    /** Commits the record's offset (after apply committed the database transaction). */
-    public void commit(Exchange exchange) {
-        KafkaManualCommit manual = exchange.getMessage().getHeader(KafkaConstants.MANUAL_COMMIT, KafkaManualCommit.class);
-        if (manual != null) {
-            manual.commit();
+            for (var device : hours.entrySet()) {
+                for (var hour : device.getValue().entrySet()) {
+                    Hour h = hour.getValue();
+                    st.setString(1, device.getKey());
+                    st.setTimestamp(2, Timestamp.from(hour.getKey()));
+                    st.setLong(3, h.samples);
+                    st.setDouble(4, h.sum);
+                    st.setDouble(5, h.min);
+                    st.setDouble(6, h.max);
+                    st.setTimestamp(7, Timestamp.from(h.first));
+                    st.setTimestamp(8, Timestamp.from(h.last));
+                    st.addBatch();
+                }
+            }
+            st.executeBatch();
         }
     }
 

@@ -29,6 +29,7 @@ import io.gridwire.mqtt.JsonPayloads;
 import io.gridwire.mqtt.MqttSender;
 import io.gridwire.mqtt.PayloadParser;
 import io.gridwire.sink.KafkaSender;
+import io.gridwire.sink.OutboxRecord;
 import io.gridwire.sink.RedeliverLaterException;
 import io.gridwire.sink.SinkFailures;
 import io.gridwire.sink.SinkPipeline;
@@ -37,8 +38,6 @@ import io.gridwire.telemetry.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
-import org.apache.camel.component.kafka.KafkaConstants;
-import org.apache.camel.support.DefaultMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,9 +54,8 @@ public class EmsBridge implements PayloadParser {
     private static final List<String> TELEMETRY_FIELDS = List.of("powerKw", "voltage", "current", "temperature", "efficiency");
     private static final List<String> STATUSES = List.of("ONLINE", "OFFLINE", "MAINTENANCE", "ERROR");
 
-    /** Exchange property of the publish stage: the batch's Kafka records ({@link KafkaRecord}). */
+    /** Exchange property of the publish stage: the batch's Kafka records ({@link OutboxRecord}). */
     public static final String RECORDS = "emsKafkaRecords";
-    public static final String MESSAGE_ID = "gridwire_message_id";
 
     private final DataSource dataSource;
     private final EmsDevices devices;
@@ -253,10 +251,6 @@ public class EmsBridge implements PayloadParser {
         LOG.info("EMS device {} status {} -> {}", d.serialNumber(), previous, status);
     }
 
-    /** One Kafka record of a batch: topic, key (serial number), message id, value, and the status event it sends. */
-    record KafkaRecord(String topic, String key, String messageId, String value, Long eventId) {
-    }
-
     /**
      * Sink stage 2, first step: the batch's Kafka records, in order, as Camel messages (key, message-id header and
      * topic each): every telemetry message becomes seed 003's DEVICE_TELEMETRY event on the telemetry topic, every
@@ -264,7 +258,7 @@ public class EmsBridge implements PayloadParser {
      * exchange property {@value #RECORDS} ({@link #kafkaFailed}, {@link #markSent}).
      */
     public List<Message> records(List<EmsMessage> batch, Exchange exchange) {
-        List<KafkaRecord> records = new ArrayList<>(batch.size());
+        List<OutboxRecord> records = new ArrayList<>(batch.size());
         for (EmsMessage m : batch) {
             if (m.kind() == EmsMessage.Kind.TELEMETRY) {
                 EmsDevices.Device d = m.device();
@@ -276,46 +270,21 @@ public class EmsBridge implements PayloadParser {
                 event.set("telemetryData", m.telemetry());
                 event.put("timestamp", m.timestamp().toString());
                 event.put("eventType", "DEVICE_TELEMETRY");
-                records.add(new KafkaRecord(telemetryTopic, m.serialNumber(), m.messageId(), event.toString(), null));
+                records.add(new OutboxRecord(telemetryTopic, m.serialNumber(), m.messageId(), event.toString(), null, null));
             } else if (m.eventId() != null) {
-                records.add(new KafkaRecord(statusTopic, m.serialNumber(), m.messageId(), m.eventPayload(), m.eventId()));
+                records.add(new OutboxRecord(statusTopic, m.serialNumber(), m.messageId(), m.eventPayload(),
+                        "ems_status_events", m.eventId()));
             }
         }
         exchange.setProperty(RECORDS, records);
-        return messages(exchange, records);
-    }
-
-    private static List<Message> messages(Exchange exchange, List<KafkaRecord> records) {
-        List<Message> out = new ArrayList<>(records.size());
-        for (KafkaRecord r : records) {
-            Message m = new DefaultMessage(exchange.getContext());
-            m.setHeader(KafkaConstants.OVERRIDE_TOPIC, r.topic());
-            m.setHeader(KafkaConstants.KEY, r.key());
-            m.setHeader(MESSAGE_ID, r.messageId());
-            m.setBody(r.value());
-            out.add(m);
-        }
-        return out;
+        return OutboxRecord.messages(exchange.getContext(), records);
     }
 
     /** Sink stage 2, last step: marks the status events just sent (to their topic or its dead-letter topic). */
     @SuppressWarnings("unchecked")
     public void markSent(Exchange exchange) throws SQLException {
-        List<KafkaRecord> records = exchange.getProperty(RECORDS, List.class);
-        List<Long> ids = new ArrayList<>();
-        for (KafkaRecord r : records == null ? List.<KafkaRecord>of() : records) {
-            if (r.eventId() != null) {
-                ids.add(r.eventId());
-            }
-        }
-        if (ids.isEmpty()) {
-            return;
-        }
-        try (Connection c = dataSource.getConnection();
-             PreparedStatement st = c.prepareStatement("UPDATE ems_status_events SET sent_at = now() WHERE id = ANY (?)")) {
-            st.setArray(1, c.createArrayOf("bigint", ids.toArray()));
-            st.executeUpdate();
-        }
+        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
+        OutboxRecord.markSent(dataSource, records == null ? List.of() : records);
     }
 
     // ---- Kafka failures (circuit breaker fallback) -------------------------------------------------------------
@@ -338,19 +307,19 @@ public class EmsBridge implements PayloadParser {
             throw new KafkaUnavailableException("Kafka unavailable (circuit breaker " + breaker.getState() + "): "
                                                 + (cause == null ? "no answer" : SinkFailures.describe(cause)), cause);
         }
-        List<KafkaRecord> records = exchange.getProperty(RECORDS, List.class);
+        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
         if (records.size() != 1) {
             throw new KafkaRefusedException("Kafka refused a record of a batch of " + records.size() + ": "
                                             + SinkFailures.describe(cause), cause);
         }
-        KafkaRecord record = records.get(0);
+        OutboxRecord record = records.get(0);
         String uri = "kafka:" + record.topic() + "?batchWithIndividualHeaders=true&"
                      + exchange.getContext().resolvePropertyPlaceholders("{{sites.kafka.producerOptions}}");
         long delay = 200;
         for (int attempt = 1; attempt <= 3; attempt++) {
             Thread.sleep(delay);
             delay *= 2;
-            Exchange result = template(exchange).send(uri, e -> e.getMessage().setBody(messages(e, records)));
+            Exchange result = template(exchange).send(uri, e -> e.getMessage().setBody(OutboxRecord.messages(e.getContext(), records)));
             if (result.getException() == null) {
                 LOG.info("Kafka {}: record {} sent on retry {}", record.topic(), record.messageId(), attempt);
                 return;
