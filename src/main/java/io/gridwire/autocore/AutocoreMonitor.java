@@ -207,6 +207,8 @@ public class AutocoreMonitor implements PayloadParser {
         Transactions.run(dataSource, c -> {
             // devices already locked and marked seen (online) in this transaction
             Set<String> seen = new HashSet<>();
+            // moving-average windows of the batch's devices
+            Map<String, Window> windows = new HashMap<>();
             for (int i = 0; i < batch.size(); i++) {
                 AutocoreMessage m = batch.get(i);
                 m.records.clear();
@@ -216,7 +218,7 @@ public class AutocoreMonitor implements PayloadParser {
                             applyStatus(c, m);
                             seen.remove(m.deviceId);
                         }
-                        case TELEMETRY -> applyTelemetry(c, m, seen);
+                        case TELEMETRY -> applyTelemetry(c, m, seen, windows);
                         case RELAY -> applyRelay(c, m, seen);
                         case DISPLAY -> log(c, m, seen, "INSERT INTO autocore.display_interactions (device_id, ts, payload) "
                                                         + "VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING");
@@ -260,8 +262,24 @@ public class AutocoreMonitor implements PayloadParser {
         LOG.info("AutoCore device {} status updated: {}", m.deviceId, m.online ? "online" : "offline");
     }
 
-    private void applyTelemetry(Connection c, AutocoreMessage m, Set<String> seen) throws SQLException, InvalidMessageException {
+    /**
+     * The last autocore.averages.window readings of one device, newest last, as this transaction knows them: loaded
+     * once per batch and device, then kept up to date with the batch's own readings while they come in timestamp
+     * order (a reading older than the newest one falls back to a query).
+     */
+    private static final class Window {
+        final java.util.ArrayDeque<Map<String, Double>> readings = new java.util.ArrayDeque<>();
+        Instant newest;
+    }
+
+    private void applyTelemetry(Connection c, AutocoreMessage m, Set<String> seen, Map<String, Window> windows)
+            throws SQLException, InvalidMessageException {
         seenOnce(c, m, seen, "telemetry");
+        Window w = windows.get(m.deviceId);
+        if (w == null) {
+            w = loadWindow(c, m.deviceId);
+            windows.put(m.deviceId, w);
+        }
         try (PreparedStatement st = c.prepareStatement(
                 "INSERT INTO autocore.telemetry (device_id, ts, fields) VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING")) {
             st.setString(1, m.deviceId);
@@ -271,7 +289,20 @@ public class AutocoreMonitor implements PayloadParser {
                 return; // a redelivery: stored and judged before
             }
         }
-        Map<String, double[]> stats = stats(c, m.deviceId, m.timestamp);
+        Map<String, double[]> stats;
+        if (w.newest == null || m.timestamp.isAfter(w.newest)) {
+            // newer than every stored reading: the window before it is the cached one
+            stats = stats(w.readings);
+            w.readings.addLast(m.fields);
+            while (w.readings.size() > settings.averagesWindow()) {
+                w.readings.pollFirst();
+            }
+            w.newest = m.timestamp;
+        } else {
+            // out of order: the window before this reading is not the cached one
+            stats = stats(c, m.deviceId, m.timestamp);
+            windows.remove(m.deviceId);
+        }
         for (Map.Entry<String, Double> f : m.fields.entrySet()) {
             double[] s = stats.get(f.getKey()); // avg, stddev, count
             if (s == null || s[2] < settings.anomalyMinSamples() || !(s[1] > 0)) {
@@ -282,6 +313,58 @@ public class AutocoreMonitor implements PayloadParser {
                 alert(c, m.deviceId, f.getKey(), m.timestamp, f.getValue(), s[0], s[1], z);
             }
         }
+    }
+
+    /** The device's newest autocore.averages.window readings stored so far, and the newest one's timestamp. */
+    private Window loadWindow(Connection c, String deviceId) throws SQLException {
+        Window w = new Window();
+        List<Map<String, Double>> newestFirst = new ArrayList<>();
+        try (PreparedStatement st = c.prepareStatement(
+                "SELECT ts, fields FROM autocore.telemetry WHERE device_id = ? ORDER BY ts DESC LIMIT ?")) {
+            st.setString(1, deviceId);
+            st.setInt(2, settings.averagesWindow());
+            try (ResultSet rs = st.executeQuery()) {
+                while (rs.next()) {
+                    if (w.newest == null) {
+                        w.newest = rs.getTimestamp(1).toInstant();
+                    }
+                    Map<String, Double> fields = new LinkedHashMap<>();
+                    JsonNode n;
+                    try {
+                        n = JSON.readTree(rs.getString(2));
+                    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                        throw new SQLException("autocore.telemetry.fields is not JSON: " + e.getOriginalMessage(), e);
+                    }
+                    n.fields().forEachRemaining(e -> fields.put(e.getKey(), e.getValue().asDouble()));
+                    newestFirst.add(fields);
+                }
+            }
+        }
+        for (int i = newestFirst.size() - 1; i >= 0; i--) {
+            w.readings.addLast(newestFirst.get(i));
+        }
+        return w;
+    }
+
+    /** Average, sample standard deviation and count of each field over a window (the same figures as the query). */
+    private static Map<String, double[]> stats(java.util.Collection<Map<String, Double>> window) {
+        Map<String, double[]> sums = new LinkedHashMap<>(); // n, sum, sum of squares
+        for (Map<String, Double> r : window) {
+            for (Map.Entry<String, Double> f : r.entrySet()) {
+                double[] a = sums.computeIfAbsent(f.getKey(), k -> new double[3]);
+                a[0]++;
+                a[1] += f.getValue();
+                a[2] += f.getValue() * f.getValue();
+            }
+        }
+        Map<String, double[]> out = new LinkedHashMap<>();
+        sums.forEach((k, a) -> {
+            double n = a[0];
+            double avg = a[1] / n;
+            double var = n > 1 ? Math.max(0, (a[2] - n * avg * avg) / (n - 1)) : 0;
+            out.put(k, new double[] {avg, Math.sqrt(var), n});
+        });
+        return out;
     }
 
     private void applyRelay(Connection c, AutocoreMessage m, Set<String> seen) throws SQLException, InvalidMessageException {
