@@ -103,6 +103,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("mqtt-ingest", new MqttIngestComponent());
         sinkPipeline(context, p, "energyTelemetryPipeline", "energy-telemetry",
                 "direct:energy-telemetry-store,direct:energy-telemetry-publish");
+        sinkPipeline(context, p, "pduPipeline", "pdu", "direct:pdu-store");
         sinkPipeline(context, p, "autocorePipeline", "autocore", "direct:autocore-store,direct:autocore-tsdb,direct:autocore-publish");
 
         String clientId = p.get("mqtt.clientId");
@@ -164,7 +165,9 @@ public class GridwireConfiguration implements CamelConfiguration {
                 p.integer("mqtt.sessionExpirySeconds"), p.integer("mqtt.connectRetrySeconds"));
         registry.bind("socketSubscriptions", sockets);
         context.getManagementStrategy().addEventNotifier(sockets);
-        registry.bind("socketMessages", new SocketMessages(dataSource, sockets, payloads, untilDbAvailable));
+        SocketMessages socketMessages = new SocketMessages(dataSource, sockets, payloads);
+        sockets.setParsers(socketMessages::parserFor);
+        registry.bind("socketMessages", socketMessages);
         registry.bind("pduApi", new PduApi(dataSource, sockets));
 
         ApiAuth apiAuth = new ApiAuth(p.get("api.token"));

@@ -91,7 +91,7 @@ public class AutocoreMonitor implements PayloadParser {
      * @throws InvalidMessageException naming what is wrong (the dead letter's reason)
      */
     @Override
-    public AutocoreMessage parse(byte[] body, Map<String, Object> levels) throws InvalidMessageException {
+    public AutocoreMessage parse(String topic, byte[] body, Map<String, Object> levels) throws InvalidMessageException {
         Object kind = levels.get("autocoreKind");
         if (kind == null) {
             throw new InvalidMessageException("the topic is not an AutoCore topic gridwire knows (autocore.topics names the "

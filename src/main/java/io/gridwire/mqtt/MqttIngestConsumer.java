@@ -98,7 +98,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
         try {
             Map<String, Object> levels = new HashMap<>(4);
             pattern.read(topic, levels);
-            m.body(endpoint.getParser().parse(m.payload(), levels));
+            m.body(endpoint.getParser().parse(topic, m.payload(), levels));
         } catch (InvalidMessageException e) {
             m.reject(e);
         } catch (RuntimeException | StackOverflowError e) {

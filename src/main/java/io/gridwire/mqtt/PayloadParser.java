@@ -11,10 +11,11 @@ import io.gridwire.telemetry.InvalidMessageException;
 public interface PayloadParser {
 
     /**
+     * @param topic   the topic it arrived on
      * @param payload the payload as it arrived
      * @param levels  the topic levels the route's subscription names ({@link TopicPattern}), e.g. deviceId
      * @return the message as the family's sinks take it
      * @throws InvalidMessageException with the dead letter's reason when the message is not valid
      */
-    Object parse(byte[] payload, Map<String, Object> levels) throws InvalidMessageException;
+    Object parse(String topic, byte[] payload, Map<String, Object> levels) throws InvalidMessageException;
 }

@@ -1,10 +1,13 @@
 package io.gridwire.pdu;
 
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 
 import javax.sql.DataSource;
 
@@ -12,96 +15,120 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gridwire.api.JsonFields;
 import io.gridwire.db.Transactions;
 import io.gridwire.mqtt.JsonPayloads;
-import io.gridwire.sink.UntilAvailable;
+import io.gridwire.mqtt.PayloadParser;
+import io.gridwire.sink.SinkPipeline;
 import io.gridwire.telemetry.InvalidMessageException;
-import org.apache.camel.Body;
 import org.apache.camel.Exchange;
-import org.apache.camel.Header;
-import org.apache.camel.component.paho.mqtt5.PahoMqtt5Constants;
 
 /**
  * Seed 004's data flow: a message on a socket's topic -> the socket (by broker and topic) -> its device -> a
- * device_data_logs row (with the socket) and the device's current state (voltage, current, power, energy,
- * temperature and the whole payload), both in one transaction. A socket without a device is a dead letter.
+ * device_data_logs row (with the socket) and the device's current state (voltage in V, current in A, power in W,
+ * energy in kWh, temperature in °C, and the whole payload). Each broker's route parses on the MQTT thread with
+ * {@link #parserFor} and writes batches with {@link #store}: one transaction per batch, the current state only moved by
+ * a newer reading. A topic no socket uses, or a socket without a device, is a dead letter.
  */
 public class SocketMessages {
+
+    /** One parsed socket message: the socket, the payload as JSON text, its timestamp and the seed's numbers. */
+    public record SocketMessage(long socketId, String json, Instant timestamp, Double voltage, Double current, Double power,
+                                Double energy, Double temperature) {
+    }
 
     private final DataSource dataSource;
     private final SocketSubscriptions subscriptions;
     private final JsonPayloads payloads;
-    private final UntilAvailable retry;
 
-    public SocketMessages(DataSource dataSource, SocketSubscriptions subscriptions, JsonPayloads payloads, UntilAvailable retry) {
+    public SocketMessages(DataSource dataSource, SocketSubscriptions subscriptions, JsonPayloads payloads) {
         this.dataSource = dataSource;
         this.subscriptions = subscriptions;
         this.payloads = payloads;
-        this.retry = retry;
     }
 
-    public void store(@Body byte[] body, @Header(PahoMqtt5Constants.MQTT_TOPIC) String topic, @Header("pduBroker") String broker,
-                      Exchange exchange) throws Exception {
+    /**
+     * The {@link PayloadParser} of one broker's route (no I/O: the socket is looked up in SocketSubscriptions' map).
+     *
+     * @param brokerKey the broker and connection settings the route's client connects with
+     */
+    public PayloadParser parserFor(String brokerKey) {
+        return (topic, payload, levels) -> parse(brokerKey, topic, payload);
+    }
+
+    private SocketMessage parse(String broker, String topic, byte[] payload) throws InvalidMessageException {
         Long socketId = subscriptions.socketFor(broker, topic);
         if (socketId == null) {
-            throw new InvalidMessageException("no socket uses topic '" + JsonFields.printable(String.valueOf(topic)) + "' on this broker (any more)");
+            throw new InvalidMessageException("no socket uses topic '" + JsonFields.printable(String.valueOf(topic))
+                                              + "' on this broker (any more)");
         }
         try {
-            JsonNode p = payloads.tree(body);
-            Instant ts = timestamp(p);
-            retry.run(exchange.getContext(), "PDU socket " + socketId, () -> {
-                try (Connection c = dataSource.getConnection()) {
-                    c.setAutoCommit(false);
-                    try {
-                        write(c, socketId, p, ts);
-                        c.commit();
-                    } catch (Exception e) {
-                        Transactions.rollback(c, e);
-                        throw e;
-                    }
-                }
-                return null;
-            });
-            subscriptions.received(socketId);
+            JsonNode p = payloads.tree(payload);
+            Instant ts = io.gridwire.mqtt.PayloadTimestamps.of(p);
+            return new SocketMessage(socketId, p.toString(), ts, number(p, "voltage"), number(p, "current"), number(p, "power"),
+                    number(p, "energy"), number(p, "temperature"));
         } catch (InvalidMessageException e) {
             subscriptions.failed(socketId, e.getMessage());
             throw e;
         }
     }
 
-    private static void write(Connection c, long socketId, JsonNode p, Instant ts) throws Exception {
-        String deviceId;
-        try (PreparedStatement st = c.prepareStatement("SELECT device_id FROM pdu.sockets WHERE id = ?")) {
-            st.setLong(1, socketId);
-            try (ResultSet rs = st.executeQuery()) {
-                deviceId = rs.next() ? rs.getString(1) : null;
+    /**
+     * The PDU sink stage: a batch into pdu.device_data_logs (idempotent on device and timestamp) and
+     * pdu.device_current_state (only a newer reading replaces it), in one transaction, in order. A socket without a
+     * device makes its message a dead letter; the others go on.
+     *
+     * @throws SQLException PostgreSQL unavailable or refusing (the pipeline retries, or halves the batch)
+     */
+    public void store(List<SocketMessage> batch, Exchange exchange) throws SQLException {
+        Transactions.run(dataSource, c -> {
+            Map<Long, String> devices = new HashMap<>();
+            try (PreparedStatement st = c.prepareStatement("SELECT id, device_id FROM pdu.sockets WHERE id = ANY (?)")) {
+                st.setArray(1, c.createArrayOf("bigint", batch.stream().map(SocketMessage::socketId).distinct().toArray()));
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        devices.put(rs.getLong(1), rs.getString(2));
+                    }
+                }
             }
-        }
-        if (deviceId == null) {
-            throw new InvalidMessageException("socket " + socketId + " has no device assigned");
-        }
-        try (PreparedStatement st = c.prepareStatement("INSERT INTO pdu.device_data_logs (device_id, socket_id, data_json, "
-                                                       + "\"timestamp\") VALUES (?, ?, ?::jsonb, ?) ON CONFLICT DO NOTHING")) {
-            st.setString(1, deviceId);
-            st.setLong(2, socketId);
-            st.setString(3, p.toString());
-            st.setTimestamp(4, Timestamp.from(ts));
-            st.executeUpdate();
-        }
-        try (PreparedStatement st = c.prepareStatement(
-                "INSERT INTO pdu.device_current_state AS s (device_id, socket_id, voltage, current, power, energy, temperature, "
-                + "data_json, \"timestamp\") VALUES (?,?,?,?,?,?,?,?::jsonb,?) ON CONFLICT (device_id) DO UPDATE SET "
-                + "socket_id = excluded.socket_id, voltage = excluded.voltage, current = excluded.current, power = excluded.power, "
-                + "energy = excluded.energy, temperature = excluded.temperature, data_json = excluded.data_json, "
-                + "\"timestamp\" = excluded.\"timestamp\", updated_at = now() WHERE s.\"timestamp\" < excluded.\"timestamp\"")) {
-            st.setString(1, deviceId);
-            st.setLong(2, socketId);
-            st.setObject(3, number(p, "voltage"));
-            st.setObject(4, number(p, "current"));
-            st.setObject(5, number(p, "power"));
-            st.setObject(6, number(p, "energy"));
-            st.setObject(7, number(p, "temperature"));
-            st.setString(8, p.toString());
-            st.setTimestamp(9, Timestamp.from(ts));
-            st.executeUpdate();
+            try (PreparedStatement log = c.prepareStatement("INSERT INTO pdu.device_data_logs (device_id, socket_id, data_json, "
+                                                            + "\"timestamp\") VALUES (?, ?, ?::jsonb, ?) ON CONFLICT DO NOTHING");
+                 PreparedStatement state = c.prepareStatement(
+                         "INSERT INTO pdu.device_current_state AS s (device_id, socket_id, voltage, current, power, energy, "
+                         + "temperature, data_json, \"timestamp\") VALUES (?,?,?,?,?,?,?,?::jsonb,?) ON CONFLICT (device_id) "
+                         + "DO UPDATE SET socket_id = excluded.socket_id, voltage = excluded.voltage, current = excluded.current, "
+                         + "power = excluded.power, energy = excluded.energy, temperature = excluded.temperature, "
+                         + "data_json = excluded.data_json, \"timestamp\" = excluded.\"timestamp\", updated_at = now() "
+                         + "WHERE s.\"timestamp\" < excluded.\"timestamp\"")) {
+                for (int i = 0; i < batch.size(); i++) {
+                    SocketMessage m = batch.get(i);
+                    String deviceId = devices.get(m.socketId());
+                    if (deviceId == null) {
+                        String why = "socket " + m.socketId() + " has no device assigned";
+                        subscriptions.failed(m.socketId(), why);
+                        SinkPipeline.reject(exchange, i, new InvalidMessageException(why));
+                        continue;
+                    }
+                    Timestamp ts = Timestamp.from(m.timestamp());
+                    log.setString(1, deviceId);
+                    log.setLong(2, m.socketId());
+                    log.setString(3, m.json());
+                    log.setTimestamp(4, ts);
+                    log.addBatch();
+                    state.setString(1, deviceId);
+                    state.setLong(2, m.socketId());
+                    state.setObject(3, m.voltage());
+                    state.setObject(4, m.current());
+                    state.setObject(5, m.power());
+                    state.setObject(6, m.energy());
+                    state.setObject(7, m.temperature());
+                    state.setString(8, m.json());
+                    state.setTimestamp(9, ts);
+                    state.addBatch();
+                }
+                log.executeBatch();
+                state.executeBatch();
+            }
+        });
+        for (SocketMessage m : batch) {
+            subscriptions.received(m.socketId());
         }
     }
 
@@ -114,9 +141,5 @@ public class SocketMessages {
             throw new InvalidMessageException("field '" + field + "' must be a finite number");
         }
         return n.doubleValue();
-    }
-
-    private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        return io.gridwire.mqtt.PayloadTimestamps.of(p);
     }
 }

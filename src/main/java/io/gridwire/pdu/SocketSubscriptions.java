@@ -82,6 +82,15 @@ public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     private final Map<Long, Stats> stats = new ConcurrentHashMap<>();
     private volatile Map<String, Long> socketByBrokerTopic = Map.of();
+    private java.util.function.Function<String, io.gridwire.mqtt.PayloadParser> parsers;
+
+    /**
+     * How a broker's route reads its messages: the parser for a broker key (SocketMessages#parserFor); set before
+     * the first {@link #refresh}.
+     */
+    public void setParsers(java.util.function.Function<String, io.gridwire.mqtt.PayloadParser> parsers) {
+        this.parsers = parsers;
+    }
 
     public SocketSubscriptions(CamelContext context, DataSource dataSource, String clientIdPrefix, long sessionExpirySeconds,
                                int connectRetrySeconds) {
@@ -139,6 +148,7 @@ public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
                 context.removeRoute(g.routeId);
                 g.client.shutdown();
                 context.getRegistry().unbind(g.routeId + "-client");
+                context.getRegistry().unbind(g.routeId + "-parser");
                 LOG.info("PDU broker {}: no socket left, route {} removed", g.broker.describe(), g.routeId);
             }
         }
@@ -185,7 +195,8 @@ public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
             g.topics.put(t.getKey(), t.getValue());
         }
         context.getRegistry().bind(routeId + "-client", client);
-        context.addRouteFromTemplate(routeId, "pdu-broker", Map.of("client", routeId + "-client", "broker", key));
+        context.getRegistry().bind(routeId + "-parser", parsers.apply(key));
+        context.addRouteFromTemplate(routeId, "pdu-broker", Map.of("client", routeId + "-client", "parser", routeId + "-parser"));
         if (context.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
             context.getRouteController().startRoute(routeId);
         }

@@ -93,7 +93,7 @@ public class EmsBridge implements PayloadParser {
      * @throws InvalidMessageException naming what is wrong (the dead letter's reason)
      */
     @Override
-    public EmsMessage parse(byte[] body, Map<String, Object> levels) throws InvalidMessageException {
+    public EmsMessage parse(String topic, byte[] body, Map<String, Object> levels) throws InvalidMessageException {
         Object kind = levels.get("siteKind");
         String serial = (String) levels.get("serialNumber");
         Object siteText = levels.get("siteId");

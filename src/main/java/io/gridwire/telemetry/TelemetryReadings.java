@@ -54,7 +54,7 @@ public class TelemetryReadings implements PayloadParser {
 
     /** For the mqtt-ingest: consumer: the device id comes from the topic level named {@code deviceId}. */
     @Override
-    public Reading parse(byte[] payload, Map<String, Object> levels) throws InvalidMessageException {
+    public Reading parse(String topic, byte[] payload, Map<String, Object> levels) throws InvalidMessageException {
         return reading(payload, (String) levels.get("deviceId"));
     }
 
