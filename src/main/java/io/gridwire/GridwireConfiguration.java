@@ -104,6 +104,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         sinkPipeline(context, p, "energyTelemetryPipeline", "energy-telemetry",
                 "direct:energy-telemetry-store,direct:energy-telemetry-publish");
         sinkPipeline(context, p, "pduPipeline", "pdu", "direct:pdu-store");
+        sinkPipeline(context, p, "deviceEventsPipeline", "device-events", "direct:device-events-store");
         sinkPipeline(context, p, "autocorePipeline", "autocore", "direct:autocore-store,direct:autocore-tsdb,direct:autocore-publish");
 
         String clientId = p.get("mqtt.clientId");
@@ -136,7 +137,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("registryApi", new RegistryApi(new DeviceRegistry(dataSource, p.get("events.topic"), p.get("events.source")),
                 outbox));
         registry.bind("deviceEventSync", new DeviceEventSync(dataSource, mockDevices, payloads, new DeviceTypes.Base(
-                p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage")), untilDbAvailable));
+                p.decimal("events.unknownType.basePower"), p.decimal("events.unknownType.baseVoltage"))));
 
         // Seed 002 AutoCore monitor.
         DeferredConnectMqttClient autocoreMqtt = mqttClient(p, clientId + "-autocore");

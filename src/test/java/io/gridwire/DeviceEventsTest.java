@@ -189,9 +189,9 @@ class DeviceEventsTest {
             Services.stop("postgresql");
             try {
                 mqtt.publish("energy/events/devices/" + id + "/device.created", event("device.created", id, Instant.now(), data));
-                // the listener has the event and waits for the database, retrying
+                // the listener has the event and its batch waits for the database, retrying
                 await().atMost(Duration.ofSeconds(60)).until(() -> Files.logContains(gridwire,
-                        "Device event device.created for " + id + ": unavailable, retry in"));
+                        "device-events: direct:device-events-store unavailable (attempt"));
             } finally {
                 Services.start("postgresql");
             }

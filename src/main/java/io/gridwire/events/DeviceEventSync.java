@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
@@ -13,24 +14,21 @@ import javax.sql.DataSource;
 import io.gridwire.db.Transactions;
 import io.gridwire.api.JsonFields;
 import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.mqtt.PayloadParser;
 import io.gridwire.simulator.DeviceTypes;
 import io.gridwire.simulator.MockDevice;
 import io.gridwire.simulator.MockDevices;
 import io.gridwire.telemetry.InvalidMessageException;
-import io.gridwire.sink.UntilAvailable;
-import org.apache.camel.Body;
-import org.apache.camel.Exchange;
-import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Seed 000's listener: a device event (energy/events/devices/{id}/{event_type}) creates, updates or removes the
- * mock device mock-real-{id}. The newest event applied per device is recorded (device_event_sync, with a
+ * mock device mock-real-{id}, parsed on the MQTT thread and applied a batch per transaction ({@code mqtt-ingest:}). The newest event applied per device is recorded (device_event_sync, with a
  * tombstone after a delete) in the same transaction as the mock device, so an event that arrives twice or
  * late changes nothing, and an update before its create creates the device.
  */
-public class DeviceEventSync {
+public class DeviceEventSync implements PayloadParser {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceEventSync.class);
     public static final List<String> EVENT_TYPES = List.of("device.created", "device.updated", "device.deleted");
@@ -39,21 +37,32 @@ public class DeviceEventSync {
     private final MockDevices devices;
     private final JsonPayloads payloads;
     private final DeviceTypes.Base unknownTypeBase;
-    private final UntilAvailable retry;
 
-    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase,
-                           UntilAvailable retry) {
-        this.retry = retry;
+    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
         this.dataSource = dataSource;
         this.devices = devices;
         this.payloads = payloads;
         this.unknownTypeBase = unknownTypeBase;
     }
 
-    /** Applies one event; returns what it did (applied, or ignored as stale). */
+    /**
+     * One seed 000 event as the parser read it: the device, the event type and time, and for a create or update the
+     * mirror's definition (name, type, location, base power in kW, base voltage in V; the type's defaults filled in).
+     */
+    public record DeviceEvent(String deviceId, String eventType, Instant at, boolean delete, String name, String type,
+                              String location, double powerKw, double voltage) {
+    }
+
+    /**
+     * The route's {@link PayloadParser} (no I/O): the event payload and the topic levels realDeviceId and eventType.
+     *
+     * @throws InvalidMessageException naming what is wrong (the dead letter's reason)
+     */
+    @Override
     @SuppressWarnings("unchecked")
-    public String apply(@Body byte[] payload, @Header("realDeviceId") String topicDeviceId,
-                        @Header("eventType") String topicEventType, Exchange exchange) throws Exception {
+    public DeviceEvent parse(String topic, byte[] payload, Map<String, Object> levels) throws InvalidMessageException {
+        Object topicDeviceId = levels.get("realDeviceId");
+        Object topicEventType = levels.get("eventType");
         Map<String, Object> event = payloads.object(payload);
         String eventType = text(event, "event_type");
         if (!EVENT_TYPES.contains(eventType)) {
@@ -78,45 +87,55 @@ public class DeviceEventSync {
         if (!delete && !(rawData instanceof Map)) {
             throw new InvalidMessageException("field 'device_data' must be an object for " + eventType);
         }
-        Map<String, Object> data = rawData instanceof Map ? (Map<String, Object>) rawData : Map.of();
-        // PostgreSQL down: wait for it (the event stays unacked) rather than dead-letter a valid event
-        return retry.run(exchange.getContext(), "Device event " + eventType + " for " + deviceId,
-                () -> applyInTransaction(deviceId, eventType, at, delete, data));
+        if (delete) {
+            return new DeviceEvent(deviceId, eventType, at, true, null, null, null, 0, 0);
+        }
+        Map<String, Object> data = (Map<String, Object>) rawData;
+        String name = optionalText(data, "name", 200);
+        String type = DeviceTypes.normalise(optionalText(data, "type", 32));
+        String location = optionalText(data, "location", 200);
+        Double power = optionalNumber(data, "base_power", 0);
+        Double voltage = optionalNumber(data, "base_voltage", 1);
+        DeviceTypes.Base base = type == null ? null : DeviceTypes.TABLE.get(type);
+        if (base == null) {
+            LOG.warn("Real device {} has {} type; its mock device gets the default {} kW / {} V", deviceId,
+                    type == null ? "no" : "unknown '" + JsonFields.printable(type) + "'", unknownTypeBase.powerKw(),
+                    unknownTypeBase.voltage());
+            base = unknownTypeBase;
+        }
+        return new DeviceEvent(deviceId, eventType, at, false, name == null ? "Mock of " + deviceId : name,
+                type == null ? "unknown" : type, location, power != null ? power : base.powerKw(),
+                voltage != null ? voltage : base.voltage());
     }
 
-    private String applyInTransaction(String deviceId, String eventType, Instant at, boolean delete, Map<String, Object> data)
-            throws SQLException, InvalidMessageException {
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                if (!newest(c, deviceId, eventType, at, delete)) {
-                    c.rollback();
-                    LOG.info("Ignored {} for real device {}: an event as new or newer was already applied", eventType, deviceId);
-                    return "ignored";
+    /**
+     * The sink stage: applies a batch of events in order in one transaction (each recorded as its device's newest
+     * unless one as new or newer was applied before, then the mirror written or deleted), and once committed makes
+     * the mirrors live in the simulator.
+     *
+     * @throws SQLException PostgreSQL unavailable or refusing (the pipeline retries, or halves the batch)
+     */
+    public void store(List<DeviceEvent> batch) throws SQLException {
+        List<Runnable> afterCommit = new ArrayList<>();
+        Transactions.run(dataSource, c -> {
+            afterCommit.clear();
+            for (DeviceEvent e : batch) {
+                if (!newest(c, e.deviceId(), e.eventType(), e.at(), e.delete())) {
+                    afterCommit.add(() -> LOG.info("Ignored {} for real device {}: an event as new or newer was already applied",
+                            e.eventType(), e.deviceId()));
+                } else if (e.delete()) {
+                    devices.deleteMirror(c, e.deviceId());
+                    afterCommit.add(() -> LOG.info(devices.uninstallMirror(e.deviceId()) ? "Removed mock device {} for real device: {}"
+                            : "No mock device {} to remove for real device: {}", MockDevices.mirrorId(e.deviceId()), e.deviceId()));
+                } else {
+                    MockDevice def = devices.writeMirror(c, e.deviceId(), e.name(), e.type(), e.location(), e.powerKw(),
+                            e.voltage());
+                    afterCommit.add(() -> LOG.info(devices.installMirror(def) ? "Created mock device {} for real device: {}"
+                            : "Updated mock device {} for real device: {}", def.id(), e.deviceId()));
                 }
-                if (delete) {
-                    devices.deleteMirror(c, deviceId);
-                    c.commit();
-                    if (devices.uninstallMirror(deviceId)) {
-                        LOG.info("Removed mock device {} for real device: {}", MockDevices.mirrorId(deviceId), deviceId);
-                    } else {
-                        LOG.info("No mock device {} to remove for real device: {}", MockDevices.mirrorId(deviceId), deviceId);
-                    }
-                    return "deleted";
-                }
-                MockDevice def = mirror(c, deviceId, data);
-                c.commit();
-                if (devices.installMirror(def)) {
-                    LOG.info("Created mock device {} for real device: {}", def.id(), deviceId);
-                    return "created";
-                }
-                LOG.info("Updated mock device {} for real device: {}", def.id(), deviceId);
-                return "updated";
-            } catch (SQLException | RuntimeException | InvalidMessageException e) {
-                Transactions.rollback(c, e);
-                throw e;
             }
-        }
+        });
+        afterCommit.forEach(Runnable::run);
     }
 
     /** Records the event as the newest for the device; false if one as new or newer was applied before. */
@@ -132,23 +151,6 @@ public class DeviceEventSync {
             st.setBoolean(4, deleted);
             return st.executeUpdate() == 1;
         }
-    }
-
-    private MockDevice mirror(Connection c, String deviceId, Map<String, Object> data) throws SQLException, InvalidMessageException {
-        String name = optionalText(data, "name", 200);
-        String type = DeviceTypes.normalise(optionalText(data, "type", 32));
-        String location = optionalText(data, "location", 200);
-        DeviceTypes.Base base = type == null ? null : DeviceTypes.TABLE.get(type);
-        if (base == null) {
-            LOG.warn("Real device {} has {} type; its mock device gets the default {} kW / {} V", deviceId,
-                    type == null ? "no" : "unknown '" + JsonFields.printable(type) + "'", unknownTypeBase.powerKw(),
-                    unknownTypeBase.voltage());
-            base = unknownTypeBase;
-        }
-        Double power = optionalNumber(data, "base_power", 0);
-        Double voltage = optionalNumber(data, "base_voltage", 1);
-        return devices.writeMirror(c, deviceId, name == null ? "Mock of " + deviceId : name, type == null ? "unknown" : type,
-                location, power != null ? power : base.powerKw(), voltage != null ? voltage : base.voltage());
     }
 
     private static String text(Map<String, Object> m, String field) throws InvalidMessageException {
