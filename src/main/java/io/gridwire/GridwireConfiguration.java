@@ -14,6 +14,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.gridwire.db.Migrations;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import io.gridwire.mqtt.MqttIngestComponent;
+import io.gridwire.mqtt.MqttIngestConsumer;
 import io.gridwire.mqtt.TopicHeaders;
 import io.gridwire.api.ApiAuth;
 import io.gridwire.autocore.AutocoreMaintenance;
@@ -153,7 +154,9 @@ public class GridwireConfiguration implements CamelConfiguration {
                         p.integer("autocore.averages.window"), p.decimal("autocore.anomaly.zScore"),
                         p.integer("autocore.anomaly.minSamples"), p.get("influx.measurement.autocore"), p.get("influx.bucket"),
                         p.get("influx.org"), p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts")),
-                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest"), meters));
+                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest"), meters,
+                () -> context.getRoute("autocore-ingest") != null
+                      && context.getRoute("autocore-ingest").getConsumer() instanceof MqttIngestConsumer c ? c : null));
         registry.bind("autocoreMaintenance", new AutocoreMaintenance(dataSource, p.integer("autocore.retention.days"),
                 p.integer("autocore.retention.batchSize"), p.integer("autocore.offline.afterSeconds"),
                 p.integer("autocore.averages.window")));

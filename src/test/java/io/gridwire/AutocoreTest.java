@@ -239,7 +239,7 @@ class AutocoreTest {
         String metrics = api.get("/observe/metrics").text();
         assertTrue(metrics.contains("gridwire_dead_letters_total{reason=\"InvalidMessageException\",route=\"autocore-ingest\"}"),
                 "dead letters by route and reason");
-        assertTrue(metrics.contains("gridwire_messages_total{family=\"autocore\",kind=\"telemetry\"}"));
+        assertTrue(metrics.contains("gridwire_ingest_messages_total{outcome=\"committed\",route=\"autocore-ingest\"}"), "messages acked");
         assertTrue(metrics.contains("gridwire_db_write_seconds_count{family=\"autocore\"}"));
         assertTrue(metrics.contains("routeId=\"autocore-ingest\""), "per-route exchange metrics");
     }

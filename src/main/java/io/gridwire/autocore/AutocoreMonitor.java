@@ -16,7 +16,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Pattern;
 
 import javax.sql.DataSource;
@@ -28,8 +27,8 @@ import com.influxdb.client.WriteApiBlocking;
 import com.influxdb.client.domain.WritePrecision;
 import io.gridwire.api.JsonFields;
 import io.gridwire.db.Transactions;
-import io.gridwire.mqtt.IngestMessage;
 import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.mqtt.MqttIngestConsumer;
 import io.gridwire.mqtt.PayloadParser;
 import io.gridwire.sink.OutboxRecord;
 import io.gridwire.sink.SinkPipeline;
@@ -67,12 +66,13 @@ public class AutocoreMonitor implements PayloadParser {
     private final java.util.function.LongSupplier errors;
     private final io.gridwire.metrics.Meters meters;
 
-    private final AtomicLong processed = new AtomicLong();
-    private volatile Instant lastMessageTime;
+    private final java.util.function.Supplier<MqttIngestConsumer> ingest;
 
     public AutocoreMonitor(DataSource dataSource, JsonPayloads payloads, WriteApiBlocking influx, Settings settings,
                            java.util.function.BooleanSupplier brokerConnected,
-                           java.util.function.LongSupplier errors, io.gridwire.metrics.Meters meters) {
+                           java.util.function.LongSupplier errors, io.gridwire.metrics.Meters meters,
+                           java.util.function.Supplier<MqttIngestConsumer> ingest) {
+        this.ingest = ingest;
         this.meters = meters;
         this.brokerConnected = brokerConnected;
         this.errors = errors;
@@ -714,40 +714,16 @@ public class AutocoreMonitor implements PayloadParser {
 
     // ---- shared ------------------------------------------------------------------------------------------------
 
-    /**
-     * Counts the messages of a completed batch (the ingest route's last step; body {@code List<IngestMessage>}): each
-     * committed one by kind (gridwire_messages{family="autocore"}); dead letters are counted by the dead-letter store.
-     */
-    public void processed(List<IngestMessage> batch) {
-        int n = 0;
-        for (IngestMessage m : batch) {
-            if (!m.rejected() && m.body() instanceof AutocoreMessage a) {
-                meters.count("gridwire_messages", "family", "autocore", "kind", a.kind().name().toLowerCase(Locale.ROOT));
-                n++;
-            }
-        }
-        if (n > 0) {
-            processed.addAndGet(n);
-            lastMessageTime = Instant.now();
-        }
-    }
-
-    public long processedCount() {
-        return processed.get();
-    }
-
-    public Instant lastMessageTime() {
-        return lastMessageTime;
-    }
-
     /** Seed 002's GET /health/mqtt-monitor: 200 while connected to the broker, 503 otherwise. */
     public void health(Exchange e) {
         boolean connected = brokerConnected.getAsBoolean();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", connected ? "healthy" : "unhealthy");
         m.put("broker_connected", connected);
-        m.put("last_message_time", lastMessageTime == null ? null : lastMessageTime.toString());
-        m.put("messages_processed", processed.get());
+        MqttIngestConsumer consumer = ingest.get();
+        Instant last = consumer == null ? null : consumer.lastCommitted();
+        m.put("last_message_time", last == null ? null : last.toString());
+        m.put("messages_processed", consumer == null ? 0 : consumer.acked(false));
         m.put("errors_count", errors.getAsLong());
         io.gridwire.api.Http.respond(e, connected ? 200 : 503, m);
     }

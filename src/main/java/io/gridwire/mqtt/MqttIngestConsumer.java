@@ -44,6 +44,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
     private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong deadLettered = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean accepting;
+    private volatile java.time.Instant lastCommitted;
     private Thread gatherer;
 
     MqttIngestConsumer(MqttIngestEndpoint endpoint, org.apache.camel.Processor processor) {
@@ -55,6 +56,11 @@ public class MqttIngestConsumer extends DefaultConsumer {
     /** Messages received and not yet acked (queued, in a batch the route works on, or waiting for their ack). */
     public int awaitingAck() {
         return awaitingAck.get();
+    }
+
+    /** When a batch last completed with a message committed in every sink; null before the first. */
+    public java.time.Instant lastCommitted() {
+        return lastCommitted;
     }
 
     /** Messages acked since this consumer started: committed in every sink, or stored as dead letters. */
@@ -172,6 +178,9 @@ public class MqttIngestConsumer extends DefaultConsumer {
         int current = connection();
         for (IngestMessage m : batch) {
             (m.rejected() ? deadLettered : committed).incrementAndGet();
+            if (!m.rejected()) {
+                lastCommitted = java.time.Instant.now();
+            }
             try {
                 if (m.qos() > 0 && m.connection() == current) {
                     client.messageArrivedComplete(m.mqttId(), m.qos());

@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Seed 004's live subscriptions. Sockets sharing a broker and its connection settings (host, port, credentials,
- * keepalive, clean session) share one MQTT connection: one route instantiated from the template pdu-broker per
+ * keepalive, clean session) share one MQTT connection: one route instantiated from the template mqtt-ingest-family per
  * such broker. refresh() makes the running routes and subscriptions match the database: new brokers get a route,
  * brokers no socket uses lose theirs, and topics are subscribed and unsubscribed on the running connections, so
  * other sockets are not disturbed. Called after every API change, at start-up and by a timer.
@@ -196,7 +196,9 @@ public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
         }
         context.getRegistry().bind(routeId + "-client", client);
         context.getRegistry().bind(routeId + "-parser", parsers.apply(key));
-        context.addRouteFromTemplate(routeId, "pdu-broker", Map.of("client", routeId + "-client", "parser", routeId + "-parser"));
+        // the shared MQTT ingest shape (mqtt-ingest.camel.yaml); the client subscribes to the sockets' topics itself
+        context.addRouteFromTemplate(routeId, "mqtt-ingest-family", Map.of("topics", DeferredConnectMqttClient.MANAGED,
+                "client", routeId + "-client", "parser", routeId + "-parser", "pipeline", "pduPipeline"));
         if (context.getRouteController().getRouteStatus(routeId) != ServiceStatus.Started) {
             context.getRouteController().startRoute(routeId);
         }
