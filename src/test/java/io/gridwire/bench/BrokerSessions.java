@@ -32,6 +32,8 @@ public final class BrokerSessions {
     private static final List<String> SUFFIXES = List.of("", "-commands", "-events", "-autocore", "-sites", "-simulator",
             "-events-out", "-replay", "-ems-commands");
     private static final Pattern LOGGED_BENCH_ID = Pattern.compile(" as (gridwire-bench-\\S+) \\(");
+    /** Any gridwire client id in the broker's log: the tests' (gridwire-test-*) and scripts/run.sh's (gridwire*). */
+    private static final Pattern LOGGED_GRIDWIRE_ID = Pattern.compile(" as (gridwire(?:-\\S+)?) \\(");
 
     private BrokerSessions() {
     }
@@ -75,16 +77,21 @@ public final class BrokerSessions {
      * expiry 0, so the broker says whether it still had the session (session present) and drops it at the
      * disconnect. Returns how many there were. A bench gridwire must not be running meanwhile (its connection would be
      * taken over).
+     *
+     * @param othersToo also end the sessions of every other gridwire client id in the broker's log (tests',
+     *                  scripts/run.sh's): while no gridwire runs, their queues only fill with the tests' and bench's
+     *                  messages (up to max_queued_messages each), and the broker writes all of them at every autosave,
+     *                  which stalls it for as long as that takes
      */
-    public static int removeBenchSessions() {
+    public static int removeBenchSessions(boolean othersToo) {
         Set<String> ids = new LinkedHashSet<>();
         SUFFIXES.forEach(s -> ids.add(CLIENT_ID + s));
         Path log = Path.of(Sinks.env("GRIDWIRE_DATA", ".gridwire-data"), "mosquitto.log");
         try {
             if (Files.isReadable(log)) {
                 try (var lines = Files.lines(log, StandardCharsets.ISO_8859_1)) {
-                    lines.filter(l -> l.contains(" as gridwire-bench-")).forEach(l -> {
-                        Matcher m = LOGGED_BENCH_ID.matcher(l);
+                    lines.filter(l -> l.contains(" as gridwire")).forEach(l -> {
+                        Matcher m = (othersToo ? LOGGED_GRIDWIRE_ID : LOGGED_BENCH_ID).matcher(l);
                         if (m.find()) {
                             ids.add(m.group(1));
                         }

@@ -41,10 +41,14 @@ public final class TelemetryBench {
                 warm, FamilyBench.PACED_SECONDS, Runtime.getRuntime().availableProcessors());
 
         System.out.println(BrokerSessions.report());
-        int removed = BrokerSessions.removeBenchSessions();
-        System.out.printf(Locale.ROOT, "removed %d broker sessions of earlier bench runs (gridwire-bench-*); other sessions "
-                                       + "(tests', scripts/run.sh's) match none of this run's topics (roots with %s)%n",
-                removed, run);
+        // a gridwire running from scripts/run.sh (its HTTP port answers) keeps its sessions; otherwise they only store
+        boolean devRunning = portOpen(Integer.parseInt(Sinks.env("HTTP_PORT", "8080")));
+        int removed = BrokerSessions.removeBenchSessions(!devRunning);
+        System.out.printf(Locale.ROOT, "removed %d broker sessions of %s; %s%n", removed,
+                devRunning ? "earlier bench runs (gridwire-bench-*)" : "earlier bench runs, tests and scripts/run.sh (gridwire*)",
+                devRunning ? "a gridwire answers on HTTP_PORT, so its sessions and the tests' stay (they match none of this "
+                             + "run's topics, roots with " + run + ", but the messages they store slow the broker's autosave)"
+                           : "no gridwire answers on HTTP_PORT");
         for (String name : Family.ALL) {
             Family.of(name, run).cleanUp("bench-%"); // registrations earlier runs left (a killed run), PDU sockets above all
         }
@@ -114,6 +118,15 @@ public final class TelemetryBench {
         }
         if (results.stream().anyMatch(r -> !r.complete())) {
             System.out.println("! not every message landed in every sink (see the family's lines above)");
+        }
+    }
+
+    private static boolean portOpen(int port) {
+        try (java.net.Socket s = new java.net.Socket()) {
+            s.connect(new java.net.InetSocketAddress("localhost", port), 500);
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
         }
     }
 }
