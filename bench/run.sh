@@ -8,12 +8,18 @@
 #       then a summary table. Figures are read from the sinks' data; each line says which clock.
 #   bench/run.sh simulator [D devices, default 10000] [S seconds, default 60]
 #       mock device simulator: D devices at 1 reading/s from one -Xmx512m JVM; delivered rate and heap.
+#   bench/run.sh postgres [N readings, default 100000] [B batch, default 1000]
+#       PostgreSQL alone: batched multi-row INSERT ... ON CONFLICT (what the sink does) against binary COPY into a
+#       staging table + INSERT ... SELECT ... ON CONFLICT, a transaction per batch; rows/s, 3 rounds each.
 # Run it alone on the machine (it measures CPU): other heavy work skews every figure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MAIN=io.gridwire.bench.TelemetryBench
 if [[ "${1:-}" == simulator ]]; then
   MAIN=io.gridwire.bench.SimulatorBench
+  shift
+elif [[ "${1:-}" == postgres ]]; then
+  MAIN=io.gridwire.bench.PostgresWriteBench
   shift
 fi
 
