@@ -135,7 +135,14 @@ public class DeviceEventSync implements PayloadParser {
                 }
             }
         });
-        afterCommit.forEach(Runnable::run);
+        for (Runnable r : afterCommit) {
+            try {
+                r.run();
+            } catch (RuntimeException e) {
+                // committed: failing the stage would retry events that are already applied (and then ignored)
+                LOG.error("Device event committed, but making its mock device live failed", e);
+            }
+        }
     }
 
     /** Records the event as the newest for the device; false if one as new or newer was applied before. */

@@ -11,7 +11,7 @@ import io.gridwire.telemetry.InvalidMessageException;
 /**
  * The "timestamp" of a device payload: an ISO-8601 instant no more than an hour ahead of gridwire's clock and not
  * before 2000 (anything else is a broken or hostile clock: the message becomes a dead letter). A payload without
- * one is stamped with the time of receipt.
+ * one is stamped with the time of receipt. Both are cut to microseconds, PostgreSQL's precision.
  */
 public final class PayloadTimestamps {
 
@@ -24,7 +24,7 @@ public final class PayloadTimestamps {
     public static Instant of(JsonNode payload) throws InvalidMessageException {
         JsonNode t = payload.get("timestamp");
         if (t == null || t.isNull()) {
-            return Instant.now();
+            return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
         }
         return parse(t.isTextual() ? t.asText() : t.toString());
     }
@@ -39,6 +39,7 @@ public final class PayloadTimestamps {
         if (ts.isAfter(Instant.now().plus(MAX_AHEAD)) || ts.isBefore(EARLIEST)) {
             throw new InvalidMessageException("field 'timestamp' (" + ts + ") is more than an hour ahead or before 2000");
         }
-        return ts;
+        // PostgreSQL keeps microseconds: the same instant everywhere (keys matched in Java, Kafka message ids, TSDB)
+        return ts.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
     }
 }

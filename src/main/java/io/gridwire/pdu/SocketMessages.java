@@ -78,6 +78,7 @@ public class SocketMessages {
      * @throws SQLException PostgreSQL unavailable or refusing (the pipeline retries, or halves the batch)
      */
     public void store(List<SocketMessage> batch, Exchange exchange) throws SQLException {
+        List<SocketMessage> stored = new java.util.ArrayList<>(batch.size());
         Transactions.run(dataSource, c -> {
             Map<Long, String> devices = new HashMap<>();
             try (PreparedStatement st = c.prepareStatement("SELECT id, device_id FROM pdu.sockets WHERE id = ANY (?)")) {
@@ -97,6 +98,9 @@ public class SocketMessages {
                          + "power = excluded.power, energy = excluded.energy, temperature = excluded.temperature, "
                          + "data_json = excluded.data_json, \"timestamp\" = excluded.\"timestamp\", updated_at = now() "
                          + "WHERE s.\"timestamp\" < excluded.\"timestamp\"")) {
+                // the current state: the newest reading per device only (one multi-row upsert may not touch a row twice)
+                Map<String, SocketMessage> newest = new java.util.LinkedHashMap<>();
+                stored.clear();
                 for (int i = 0; i < batch.size(); i++) {
                     SocketMessage m = batch.get(i);
                     String deviceId = devices.get(m.socketId());
@@ -106,12 +110,18 @@ public class SocketMessages {
                         SinkPipeline.reject(exchange, i, new InvalidMessageException(why));
                         continue;
                     }
-                    Timestamp ts = Timestamp.from(m.timestamp());
+                    stored.add(m);
                     log.setString(1, deviceId);
                     log.setLong(2, m.socketId());
                     log.setString(3, m.json());
-                    log.setTimestamp(4, ts);
+                    log.setTimestamp(4, Timestamp.from(m.timestamp()));
                     log.addBatch();
+                    newest.merge(deviceId, m, (a, b) -> b.timestamp().isAfter(a.timestamp()) ? b : a);
+                }
+                for (var e : newest.entrySet()) {
+                    String deviceId = e.getKey();
+                    SocketMessage m = e.getValue();
+                    Timestamp ts = Timestamp.from(m.timestamp());
                     state.setString(1, deviceId);
                     state.setLong(2, m.socketId());
                     state.setObject(3, m.voltage());
@@ -127,7 +137,7 @@ public class SocketMessages {
                 state.executeBatch();
             }
         });
-        for (SocketMessage m : batch) {
+        for (SocketMessage m : stored) {
             subscriptions.received(m.socketId());
         }
     }

@@ -24,7 +24,8 @@ public final class SinkFailures {
             }
             // gridwire's own side not ready (a sink route stopped, a thread pool shutting down, an interrupted wait):
             // not the data's fault, so never a dead letter
-            if (t instanceof org.apache.camel.component.direct.DirectConsumerNotAvailableException
+            if (t instanceof RedeliverLaterException
+                || t instanceof org.apache.camel.component.direct.DirectConsumerNotAvailableException
                 || t instanceof java.util.concurrent.RejectedExecutionException || t instanceof InterruptedException
                 || t instanceof org.apache.camel.RuntimeCamelException && t.getCause() instanceof InterruptedException) {
                 return true;
@@ -32,8 +33,9 @@ public final class SinkFailures {
             if (t instanceof SQLException sql && sql.getSQLState() != null) {
                 String state = sql.getSQLState();
                 // 08 connection, 53 resources, 57 operator intervention (shutdown), 40 rollback, 55P03 lock
+                // 25006 read-only transaction (a standby during failover), 25P02 transaction aborted
                 if (state.startsWith("08") || state.startsWith("53") || state.startsWith("57")
-                    || state.startsWith("40") || state.equals("55P03")) {
+                    || state.startsWith("40") || state.equals("55P03") || state.equals("25006") || state.equals("25P02")) {
                     return true;
                 }
                 return false;

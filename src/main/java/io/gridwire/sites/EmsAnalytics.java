@@ -28,6 +28,7 @@ import io.gridwire.sink.UntilAvailable;
 import io.gridwire.telemetry.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.kafka.KafkaConstants;
+import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 
 /**
  * Seed 003's "Analytics Service -> Database": per-device hourly aggregates of the device-telemetry topic (samples,
@@ -56,8 +57,8 @@ public class EmsAnalytics {
      * Counts a batch of device-telemetry records (the Kafka consumer's batch: body {@code List<Exchange>}, one per
      * record, value = seed 003's DEVICE_TELEMETRY JSON) in one transaction: records not counted before go into
      * ems_telemetry_seen and their power into the hourly aggregates. A record that cannot be read is stored as a dead
-     * letter (route ems-analytics) and the others go on. Waits and retries while PostgreSQL is down; the consumer
-     * commits the offsets once this returned.
+     * letter (route ems-analytics) and the others go on. Waits and retries while PostgreSQL is down; once the
+     * transaction committed, commits the Kafka offsets (the last record of each partition in the batch).
      */
     public void applyAll(List<Exchange> records, Exchange batch) throws Exception {
         List<Sample> samples = new ArrayList<>(records.size());
@@ -80,6 +81,15 @@ public class EmsAnalytics {
                 return null;
             });
         }
+        // committed: now the offsets, the last record of each partition (with allowManualCommit)
+        Map<Object, KafkaManualCommit> last = new LinkedHashMap<>();
+        for (Exchange record : records) {
+            KafkaManualCommit commit = record.getMessage().getHeader(KafkaConstants.MANUAL_COMMIT, KafkaManualCommit.class);
+            if (commit != null) {
+                last.put(record.getMessage().getHeader(KafkaConstants.PARTITION), commit);
+            }
+        }
+        last.values().forEach(KafkaManualCommit::commit);
     }
 
     static Sample sample(String value) throws InvalidMessageException {
