@@ -72,28 +72,12 @@ public final class PostgresWriteBench {
                 for (int way = 0; way < 2; way++) {
                     List<Reading> readings = readings(run + "-" + round + "-" + way, total);
                     long start = System.nanoTime();
-                    for (int i = 0; i < readings.size(); i += batch) {
-                        List<Reading> b = readings.subList(i, Math.min(readings.size(), i + batch));
-                        if (way == 0) {
-                            insert(c, b);
-                        } else {
-                            copy(c, b);
-                        }
-                        c.commit();
-                    }
+                    write(c, readings, batch, way == 0);
                     double secs = (System.nanoTime() - start) / 1e9;
                     rates[way][round] = total / secs;
                     // a second pass of the same readings: every one already there (a redelivery), nothing may change
                     long before = count(c, run + "-" + round + "-" + way);
-                    for (int i = 0; i < readings.size(); i += batch) {
-                        List<Reading> b = readings.subList(i, Math.min(readings.size(), i + batch));
-                        if (way == 0) {
-                            insert(c, b);
-                        } else {
-                            copy(c, b);
-                        }
-                        c.commit();
-                    }
+                    write(c, readings, batch, way == 0);
                     long after = count(c, run + "-" + round + "-" + way);
                     System.out.printf(Locale.ROOT, "round %d %-6s %8.0f rows/s (%.2f s)%s%n", round + 1, way == 0 ? "insert" : "copy",
                             rates[way][round], secs, before == total && after == total ? "" : "  ROWS " + before + "/" + after);
@@ -109,6 +93,19 @@ public final class PostgresWriteBench {
             double[] r = rates[way].clone();
             Arrays.sort(r);
             System.out.printf(Locale.ROOT, "%-6s median %8.0f rows/s (range %.0f-%.0f)%n", way == 0 ? "insert" : "copy", r[1], r[0], r[2]);
+        }
+    }
+
+    /** All readings in batches, a transaction each, by INSERT or by COPY. */
+    private static void write(Connection c, List<Reading> readings, int batch, boolean insert) throws SQLException, IOException {
+        for (int i = 0; i < readings.size(); i += batch) {
+            List<Reading> b = readings.subList(i, Math.min(readings.size(), i + batch));
+            if (insert) {
+                insert(c, b);
+            } else {
+                copy(c, b);
+            }
+            c.commit();
         }
     }
 
