@@ -42,7 +42,6 @@ import io.gridwire.sites.EmsAnalytics;
 import io.gridwire.sites.EmsBridge;
 import io.gridwire.sites.EmsDevices;
 import io.gridwire.sites.EmsHealth;
-import io.gridwire.sites.EmsTopics;
 import io.gridwire.registry.DeviceEventOutbox;
 import io.gridwire.registry.DeviceRegistry;
 import io.gridwire.simulator.DeviceTypes;
@@ -54,6 +53,7 @@ import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.InfluxTelemetrySink;
 import io.gridwire.sink.KafkaSender;
+import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.KafkaRecords;
 import io.gridwire.sink.PostgresTelemetrySink;
 import io.gridwire.sink.UntilAvailable;
@@ -154,15 +154,24 @@ public class GridwireConfiguration implements CamelConfiguration {
                         p.integer("autocore.averages.window"), p.decimal("autocore.anomaly.zScore"),
                         p.integer("autocore.anomaly.minSamples"), p.get("influx.measurement.autocore"), p.get("influx.bucket"),
                         p.get("influx.org"), p.get("kafka.topics.deviceNotifications"), p.get("kafka.topics.deviceAlerts")),
-                autocoreMqtt::isConnected, () -> deadLetters.count("autocore-ingest"), meters,
+                autocoreMqtt::isConnected, () -> registry.lookupByNameAndType("autocorePipeline", SinkPipeline.class)
+                        .heldBackLongerThan(p.integer("ingest.heldBackHealthMs")), () -> deadLetters.count("autocore-ingest"), meters,
                 () -> context.getRoute("autocore-ingest") != null
                       && context.getRoute("autocore-ingest").getConsumer() instanceof MqttIngestConsumer c ? c : null));
         registry.bind("autocoreMaintenance", new AutocoreMaintenance(dataSource, p.integer("autocore.retention.days"),
                 p.integer("autocore.retention.batchSize"), p.integer("autocore.offline.afterSeconds"),
                 p.integer("autocore.averages.window")));
 
+        // every Kafka topic gridwire writes, created when missing (the EMS ones with seed 003's retention)
+        KafkaTopics kafkaTopics = new KafkaTopics(p.get("kafka.bootstrap.servers"), p.integer("kafka.topics.partitions"),
+                (short) p.integer("kafka.topics.replicationFactor"))
+                .topic(p.get("kafka.topics.energyReadings"), null)
+                .topic(p.get("kafka.topics.deviceAlerts"), null)
+                .topic(p.get("kafka.topics.deviceNotifications"), null);
+
         // Seed 003 EcoGrid EMS bridge.
-        sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId, deadLetters);
+        sitesBridge(context, p, dataSource, payloads, untilDbAvailable, kafkaSender, clientId, deadLetters, kafkaTopics);
+        kafkaTopics.ensure();
 
         // Seed 004 PDU sockets: one connection per socket broker, subscriptions following the database.
         SocketSubscriptions sockets = new SocketSubscriptions(context, dataSource, clientId,
@@ -181,7 +190,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("deadLetterApi", new DeadLetterApi(dataSource, replays, apiAuth));
         registry.bind("apiErrors", new ApiErrors());
 
-        dependencyChecks(context, p, dataSource, sockets);
+        dependencyChecks(context, p, dataSource, sockets, kafkaTopics);
 
         HawtioConsole hawtio = hawtioConsole(p);
         if (hawtio != null) {
@@ -237,7 +246,7 @@ public class GridwireConfiguration implements CamelConfiguration {
 
     private static void sitesBridge(CamelContext context, Props p, DataSource dataSource, JsonPayloads payloads,
                                     UntilAvailable retry, KafkaSender kafkaSender, String clientId,
-                                    DeadLetterStore deadLetters) throws Exception {
+                                    DeadLetterStore deadLetters, KafkaTopics kafkaTopics) throws Exception {
         Registry registry = context.getRegistry();
         String unknown = p.get("sites.unknownDevices");
         if (!unknown.equals("auto-register") && !unknown.equals("dead-letter")) {
@@ -247,9 +256,8 @@ public class GridwireConfiguration implements CamelConfiguration {
         String statusTopic = p.get("sites.kafka.statusTopic");
         long telemetryRetention = Long.parseLong(p.get("sites.kafka.telemetryRetentionMs"));
         long statusRetention = Long.parseLong(p.get("sites.kafka.statusRetentionMs"));
-        new EmsTopics(p.get("kafka.bootstrap.servers"), java.util.Map.of(telemetryTopic, telemetryRetention,
-                telemetryTopic + "-dlt", telemetryRetention, statusTopic, statusRetention, statusTopic + "-dlt", statusRetention),
-                p.integer("sites.kafka.partitions"), (short) p.integer("sites.kafka.replicationFactor")).ensure();
+        kafkaTopics.topic(telemetryTopic, telemetryRetention).topic(telemetryTopic + "-dlt", telemetryRetention)
+                .topic(statusTopic, statusRetention).topic(statusTopic + "-dlt", statusRetention);
 
         CircuitBreaker breaker = CircuitBreaker.of("ems-kafka", CircuitBreakerConfig.custom()
                 .failureRateThreshold(p.integer("sites.breaker.failureRateThreshold"))
@@ -300,7 +308,8 @@ public class GridwireConfiguration implements CamelConfiguration {
     }
 
     /** /observe/health: one check per real dependency (each subscribing MQTT connection, PostgreSQL, Kafka, InfluxDB). */
-    private static void dependencyChecks(CamelContext context, Props p, DataSource dataSource, SocketSubscriptions sockets) {
+    private static void dependencyChecks(CamelContext context, Props p, DataSource dataSource, SocketSubscriptions sockets,
+                                         KafkaTopics kafkaTopics) {
         org.apache.camel.health.HealthCheckRegistry health = org.apache.camel.health.HealthCheckRegistry.get(context);
         if (health == null) {
             return;
@@ -310,16 +319,37 @@ public class GridwireConfiguration implements CamelConfiguration {
                 {"mqtt-device-events", "eventsMqttClient"}, {"mqtt-autocore", "autocoreMqttClient"}, {"mqtt-sites", "sitesMqttClient"}}) {
             health.register(DependencyCheck.mqtt(c[0], registry.lookupByNameAndType(c[1], DeferredConnectMqttClient.class)));
         }
+        // a socket's own broker (a remote device's, one site's wrong password) is not gridwire's dependency: each is
+        // named with its state in the detail (and in /sockets/:id/mqtt-status), without making gridwire unready
         health.register(new DependencyCheck("mqtt-pdu-brokers", details -> {
-            Map<String, String> problems = sockets.brokerProblems();
-            problems.forEach((broker, problem) -> details.put(broker, problem == null ? "connected" : problem));
-            List<String> down = problems.entrySet().stream().filter(e -> e.getValue() != null)
-                    .map(e -> e.getKey() + " " + e.getValue()).toList();
-            return down.isEmpty() ? null : "PDU socket broker(s) down: " + String.join("; ", down);
+            sockets.brokerProblems().forEach((broker, problem) -> details.put(broker, problem == null ? "UP" : "DOWN: " + problem));
+            return null;
         }));
-        health.register(DependencyCheck.postgresql(dataSource, p.get("db.url")));
-        health.register(DependencyCheck.kafka(p.get("kafka.bootstrap.servers")));
-        health.register(DependencyCheck.influxdb(p.get("influx.url")));
+        DependencyCheck postgresql = DependencyCheck.postgresql(dataSource, p.get("db.url"));
+        DependencyCheck kafka = DependencyCheck.kafka(p.get("kafka.bootstrap.servers"), kafkaTopics::problem);
+        DependencyCheck influxdb = DependencyCheck.influxdb(p.get("influx.url"));
+        health.register(postgresql);
+        health.register(kafka);
+        health.register(influxdb);
+
+        // every family's sink pipeline: a failure that persists while its sink answers is isolated (dead letter), and
+        // a family held back longer than ingest.heldBackHealthMs makes gridwire unready, naming the sink and why
+        List<SinkPipeline> pipelines = new java.util.ArrayList<>(registry.findByType(SinkPipeline.class));
+        pipelines.sort(java.util.Comparator.comparing(SinkPipeline::name));
+        java.util.function.Predicate<Throwable> answering = DependencyCheck.sinkAnswering(postgresql, influxdb, kafka);
+        pipelines.forEach(pl -> pl.setSinkAnswering(answering, p.integer("ingest.isolateAfterAttempts")));
+        long heldBackMs = p.integer("ingest.heldBackHealthMs");
+        health.register(new DependencyCheck("ingest", details -> {
+            List<String> held = new java.util.ArrayList<>();
+            for (SinkPipeline pl : pipelines) {
+                String what = pl.heldBackLongerThan(0);
+                details.put(pl.name(), what == null ? "flowing" : what);
+                if (pl.heldBackLongerThan(heldBackMs) != null) {
+                    held.add(pl.name() + " " + what);
+                }
+            }
+            return held.isEmpty() ? null : "family held back longer than " + heldBackMs / 1000 + " s: " + String.join("; ", held);
+        }));
     }
 
     private static HawtioConsole hawtioConsole(Props p) throws Exception {

@@ -32,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Fault injection across every topic family at once: while numbered QoS 1 streams run on each family, one fault
  * happens (a sink stopped for 30 s, the broker restarted, gridwire killed or stopped); afterwards every message must
  * be in every sink of its family exactly once (Kafka: once per stable message id), with no dead letter. A family is
- * one entry of families(): its topic, payload and sink counters.
+ * one entry of families(): its topic, payload and sink counters. The PDU family runs at QoS 2 end to end (socket
+ * configured and published at QoS 2), the others at QoS 1.
  */
 class FaultInjectionTest {
 
@@ -61,7 +62,7 @@ class FaultInjectionTest {
         api = new Api(gridwire.httpPort());
         device = new Devices();
         gridwireAccount = new Devices(Sinks.env("MQTT_BROKER_HOST", "localhost"), Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883")),
-                Sinks.env("MQTT_USERNAME", "gridwire"), Sinks.env("MQTT_PASSWORD", "gridwire-dev"));
+                Sinks.env("MQTT_USERNAME", "gridwire"), Sinks.env("MQTT_PASSWORD", "gridwire-dev")).qos(2);
         energyKafka = new KafkaReader("energy-readings");
         telemetryKafka = new KafkaReader("device-telemetry");
     }
@@ -100,7 +101,7 @@ class FaultInjectionTest {
         long socket = api.post("/pdus/" + pdu + "/sockets", "{\"socket_number\":1,\"mqtt_topic_suffix\":\"s1\",\"mqtt_broker_host\":\""
                 + Sinks.env("MQTT_BROKER_HOST", "localhost") + "\",\"mqtt_broker_port\":" + Sinks.env("MQTT_BROKER_PORT", "1883")
                 + ",\"mqtt_credentials\":{\"username\":\"" + Sinks.env("MQTT_USERNAME", "gridwire") + "\",\"password\":\""
-                + Sinks.env("MQTT_PASSWORD", "gridwire-dev") + "\"},\"mqtt_config\":{\"qos\":1,\"clean_session\":false}}")
+                + Sinks.env("MQTT_PASSWORD", "gridwire-dev") + "\"},\"mqtt_config\":{\"qos\":2,\"clean_session\":false}}")
                 .json().get("id").asLong();
         assertEquals(201, api.post("/mqtt/devices", "{\"device_id\":\"t-fault-" + c + "\",\"socket_id\":" + socket + "}").status());
         await().atMost(Duration.ofSeconds(30)).until(() -> api.get("/sockets/" + socket + "/mqtt-status").json().get("connected").asBoolean());

@@ -30,13 +30,14 @@ class HealthAndMetricsTest {
 
     private static final Duration SOON = Duration.ofSeconds(60);
     private static final List<String> DEPENDENCIES = List.of("mqtt-energy", "mqtt-commands", "mqtt-device-events",
-            "mqtt-autocore", "mqtt-sites", "mqtt-pdu-brokers", "postgresql", "kafka", "influxdb");
+            "mqtt-autocore", "mqtt-sites", "mqtt-pdu-brokers", "postgresql", "kafka", "influxdb", "ingest");
     private static GridwireProcess gridwire;
     private static Api api;
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("health", Map.of()).start();
+        // a family held back by a sink for more than 3 s makes gridwire unready (60 s by default)
+        gridwire = new GridwireProcess("health", Map.of("INGEST_HELDBACKHEALTHMS", "3000")).start();
         api = new Api(gridwire.httpPort());
     }
 
@@ -133,6 +134,15 @@ class HealthAndMetricsTest {
                     "route=\"energy-telemetry-ingest\"") >= 5);
             await().atMost(SOON).until(() -> value(metrics(), "gridwire_sink_failures_total",
                     "sink=\"influxdb:energy_readings\"", "kind=\"transient\"") >= 1);
+            // held back longer than the bound: unready, naming the family, the stage and the sink's reason
+            await("ingest held back in /observe/health").atMost(SOON).until(() -> {
+                JsonNode c = api.healthCheck("ingest");
+                return c != null && "DOWN".equals(c.path("status").asText())
+                       && c.path("message").asText().contains("energy-telemetry held back")
+                       && c.path("message").asText().contains("direct:energy-telemetry-store");
+            });
+            System.out.println("health: TSDB away with readings waiting -> " + api.healthCheck("ingest").path("message").asText());
+            assertEquals(503, api.get("/observe/health").status());
         } finally {
             Services.start("questdb");
         }

@@ -59,6 +59,7 @@ public class AutocoreMonitor implements PayloadParser {
     }
 
     private final DataSource dataSource;
+    private final java.util.function.Supplier<String> heldBack;
     private final JsonPayloads payloads;
     private final WriteApiBlocking influx;
     private final Settings settings;
@@ -70,11 +71,13 @@ public class AutocoreMonitor implements PayloadParser {
 
     public AutocoreMonitor(DataSource dataSource, JsonPayloads payloads, WriteApiBlocking influx, Settings settings,
                            java.util.function.BooleanSupplier brokerConnected,
+                           java.util.function.Supplier<String> heldBack,
                            java.util.function.LongSupplier errors, io.gridwire.metrics.Meters meters,
                            java.util.function.Supplier<MqttIngestConsumer> ingest) {
         this.ingest = ingest;
         this.meters = meters;
         this.brokerConnected = brokerConnected;
+        this.heldBack = heldBack;
         this.errors = errors;
         this.dataSource = dataSource;
         this.payloads = payloads;
@@ -129,23 +132,31 @@ public class AutocoreMonitor implements PayloadParser {
     private static AutocoreMessage telemetry(JsonNode p, String deviceId) throws InvalidMessageException {
         Instant ts = timestamp(p);
         Map<String, Double> fields = new LinkedHashMap<>();
+        List<String> notNumbers = new ArrayList<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = p.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> f = it.next();
-            if (f.getKey().equals("device_id") || f.getKey().equals("timestamp") || !f.getValue().isNumber()) {
-                continue; // text and flags are not telemetry values
+            if (f.getKey().equals("device_id") || f.getKey().equals("timestamp")) {
+                continue;
+            }
+            // numbers, and numbers sent as strings ("100.00"); other text and flags are not telemetry values
+            Double value = JsonPayloads.number(f.getValue());
+            if (value == null) {
+                notNumbers.add(JsonFields.printable(f.getKey()));
+                continue;
             }
             if (!FIELD.matcher(f.getKey()).matches()) {
                 throw new InvalidMessageException("telemetry field name '" + JsonFields.printable(f.getKey())
                                                   + "' is not allowed (letters, digits, '_', up to 64)");
             }
-            double v = f.getValue().doubleValue();
+            double v = value;
             if (!Double.isFinite(v)) {
                 throw new InvalidMessageException("telemetry field '" + f.getKey() + "' is not a finite number");
             }
             fields.put(f.getKey(), v);
         }
         if (fields.isEmpty()) {
-            throw new InvalidMessageException("telemetry has no numeric field");
+            throw new InvalidMessageException("telemetry has no numeric field" + (notNumbers.isEmpty() ? ""
+                    : " (not numbers: " + String.join(", ", notNumbers.subList(0, Math.min(8, notNumbers.size()))) + ")"));
         }
         AutocoreMessage m = new AutocoreMessage(AutocoreMessage.Kind.TELEMETRY, deviceId, ts);
         m.fields = fields;
@@ -714,18 +725,26 @@ public class AutocoreMonitor implements PayloadParser {
 
     // ---- shared ------------------------------------------------------------------------------------------------
 
-    /** Seed 002's GET /health/mqtt-monitor: 200 while connected to the broker, 503 otherwise. */
+    /**
+     * Seed 002's GET /health/mqtt-monitor: 200 while connected to the broker and no sink holds the family's messages
+     * back longer than ingest.heldBackHealthMs, else 503 (with {@code held_back} naming the sink and its reason).
+     */
     public void health(Exchange e) {
         boolean connected = brokerConnected.getAsBoolean();
+        String held = heldBack.get();
+        boolean healthy = connected && held == null;
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("status", connected ? "healthy" : "unhealthy");
+        m.put("status", healthy ? "healthy" : "unhealthy");
         m.put("broker_connected", connected);
+        if (held != null) {
+            m.put("held_back", held); // a sink keeps the family's messages waiting longer than ingest.heldBackHealthMs
+        }
         MqttIngestConsumer consumer = ingest.get();
         Instant last = consumer == null ? null : consumer.lastCommitted();
         m.put("last_message_time", last == null ? null : last.toString());
         m.put("messages_processed", consumer == null ? 0 : consumer.acked(false));
         m.put("errors_count", errors.getAsLong());
-        io.gridwire.api.Http.respond(e, connected ? 200 : 503, m);
+        io.gridwire.api.Http.respond(e, healthy ? 200 : 503, m);
     }
 
     private JsonNode parse(byte[] body, String topicDeviceId) throws InvalidMessageException {

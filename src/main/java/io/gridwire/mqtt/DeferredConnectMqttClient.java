@@ -236,8 +236,27 @@ public class DeferredConnectMqttClient extends MqttClient {
         tryConnect();
     }
 
-    private IMqttToken subscribeAsync(String topicFilter, int qos) throws MqttException {
-        return aClient.subscribe(topicFilter, qos, null, new MqttActionListener() {
+    /**
+     * Subscribes at QoS {@code min(qos, 1)} with retain handling 1:
+     * <ul>
+     * <li>QoS 2 is taken at QoS 1 (the broker delivers at the lower of the publish and the subscription QoS). Paho
+     * sends a QoS 2 message's PUBREC before gridwire committed it, whatever the manual ack says, so a crash between
+     * the two loses it; at QoS 1 the PUBACK is held until the commit and a redelivery finds the idempotent writes of
+     * the first. The effect is QoS 2's: each message stored once, none lost.</li>
+     * <li>Retain handling 1 (MQTT 5): the broker sends retained messages only for a subscription the session does not
+     * have yet, so a gridwire or broker restart with a kept session does not replay old retained messages as new ones
+     * (an offline device shown online again). A new subscription (a new topic, an expired session) gets them.</li>
+     * </ul>
+     */
+    private IMqttToken subscribeAsync(String topicFilter, int requestedQos) throws MqttException {
+        int qos = Math.min(requestedQos, 1);
+        if (requestedQos > 1) {
+            LOG.info("MQTT client {}: {} configured at QoS 2, subscribed at QoS 1 (acked after the commit, idempotent writes: "
+                     + "each message stored once; Paho would confirm QoS 2 before the commit)", getClientId(), topicFilter);
+        }
+        org.eclipse.paho.mqttv5.common.MqttSubscription subscription = new org.eclipse.paho.mqttv5.common.MqttSubscription(topicFilter, qos);
+        subscription.setRetainHandling(1);
+        return aClient.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {subscription}, null, new MqttActionListener() {
             @Override
             public void onSuccess(IMqttToken token) {
                 int[] codes = token.getReasonCodes();
@@ -253,7 +272,7 @@ public class DeferredConnectMqttClient extends MqttClient {
             public void onFailure(IMqttToken token, Throwable e) {
                 LOG.error("MQTT client {}: subscription to {} failed: {}", getClientId(), topicFilter, e.getMessage());
             }
-        });
+        }, new org.eclipse.paho.mqttv5.common.packet.MqttProperties());
     }
 
     private synchronized void tryConnect() {

@@ -59,6 +59,35 @@ public class JsonPayloads {
         return mapper.convertValue(tree(payload), Map.class);
     }
 
+    /** A decimal number written as a JSON string: optional sign, digits, optional fraction and exponent. */
+    private static final java.util.regex.Pattern NUMERIC_TEXT =
+            java.util.regex.Pattern.compile("[+-]?(\\d+(\\.\\d*)?|\\.\\d+)([eE][+-]?\\d+)?");
+
+    /**
+     * The value of a numeric JSON field, the same rule in every family: a JSON number, or a string holding a decimal
+     * number ({@code "100.00"}, {@code " -3.5e2 "}: firmware often sends numbers as strings; surrounding blanks are
+     * ignored) is converted; anything else (text, a flag, an object) is not a number.
+     *
+     * @param node the field's value (may be null)
+     * @return the value, or null when the node is missing, JSON null or not a number as above; may be infinite only
+     *         when the number overflows a double (callers refuse non-finite values)
+     */
+    public static Double number(JsonNode node) {
+        if (node == null) {
+            return null;
+        }
+        if (node.isNumber()) {
+            return node.doubleValue();
+        }
+        if (node.isTextual()) {
+            String text = node.asText().strip();
+            if (text.length() <= 64 && NUMERIC_TEXT.matcher(text).matches()) {
+                return Double.parseDouble(text);
+            }
+        }
+        return null;
+    }
+
     private static boolean ascii(byte[] payload) {
         for (byte b : payload) {
             if (b < 0) {

@@ -61,6 +61,40 @@ public final class DependencyCheck extends AbstractHealthCheck {
         }
     }
 
+    /** Whether the dependency answers right now (its probe finds no problem). */
+    public boolean reachable() {
+        try {
+            return probe.problem(new LinkedHashMap<>()) == null;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
+    /**
+     * Tells whether the sink that raised a failure answers right now, from the failure's kind: a PostgreSQL error asks
+     * {@code postgresql}, an InfluxDB API error {@code influxdb}, a Kafka error {@code kafka} (see
+     * {@link io.gridwire.sink.SinkPipeline#setSinkAnswering}). A failure of another kind: false (not known to answer).
+     *
+     * @return a predicate over a failure (with its causes), true when the sink it names is reachable
+     */
+    public static java.util.function.Predicate<Throwable> sinkAnswering(DependencyCheck postgresql, DependencyCheck influxdb,
+                                                                        DependencyCheck kafka) {
+        return failure -> {
+            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                if (t instanceof java.sql.SQLException) {
+                    return postgresql.reachable();
+                }
+                if (t instanceof com.influxdb.exceptions.InfluxException) {
+                    return influxdb.reachable();
+                }
+                if (t instanceof org.apache.kafka.common.KafkaException) {
+                    return kafka.reachable();
+                }
+            }
+            return false;
+        };
+    }
+
     /** host:port[/path] of a URL: Camel's health JSON escapes '/' twice, so messages name places without the scheme. */
     static String where(String url) {
         String rest = url.replaceFirst("^(jdbc:)?[a-zA-Z0-9+.-]+://", "");
@@ -94,8 +128,12 @@ public final class DependencyCheck extends AbstractHealthCheck {
         });
     }
 
-    /** Kafka: the cluster can be described within 3 s. */
-    public static DependencyCheck kafka(String bootstrap) {
+    /**
+     * Kafka: the cluster can be described within 3 s, and every topic gridwire writes exists.
+     *
+     * @param topicsProblem null while every topic gridwire writes exists, else which are missing and why
+     */
+    public static DependencyCheck kafka(String bootstrap, java.util.function.Supplier<String> topicsProblem) {
         Admin[] admin = new Admin[1];
         return new DependencyCheck("kafka", details -> {
             details.put("bootstrap_servers", bootstrap);
@@ -108,7 +146,7 @@ public final class DependencyCheck extends AbstractHealthCheck {
             try {
                 details.put("nodes", admin[0].describeCluster(new DescribeClusterOptions().timeoutMs(2500)).nodes()
                         .get(3, TimeUnit.SECONDS).size());
-                return null;
+                return topicsProblem.get();
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 return "Kafka at " + bootstrap + " unreachable: " + cause.getClass().getSimpleName()

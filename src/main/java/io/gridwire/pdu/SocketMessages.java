@@ -147,9 +147,10 @@ public class SocketMessages {
         if (n == null || n.isNull()) {
             return null;
         }
-        if (!n.isNumber() || !Double.isFinite(n.doubleValue())) {
+        Double number = JsonPayloads.number(n); // a number, or a number sent as a string
+        if (number == null || !Double.isFinite(number)) {
             throw new InvalidMessageException("field '" + field + "' must be a finite number");
         }
-        return n.doubleValue();
+        return number;
     }
 }

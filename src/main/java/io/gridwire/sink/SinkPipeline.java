@@ -34,6 +34,13 @@ import io.gridwire.mqtt.IngestMessage;
  * step stores it as a dead letter. Its batch-mates go on. Messages the parser already rejected skip every stage.</li>
  * <li>A stage that can tell a refused message itself (e.g. an unknown device) marks it with {@link #reject} and
  * commits the rest: that message is rejected as above without halving the batch.</li>
+ * <li>A failure that looks transient but persists while the sink answers (its health probe, see
+ * {@link #setSinkAnswering}, says it is reachable: e.g. the TSDB answering HTTP 500 for one field name, every time)
+ * will not heal by retrying: after {@code isolateAfterAttempts} attempts the batch is written again in halves, and a
+ * single message that still fails while its sink answers is rejected like above, naming the sink's answer. While the
+ * sink is unreachable, nothing is isolated: the batch waits as above.</li>
+ * <li>{@link #heldBack()} says since when and why a batch has been waiting (the ingest health check turns it DOWN past
+ * a bound).</li>
  * </ul>
  */
 public class SinkPipeline extends AsyncProcessorSupport {
@@ -92,6 +99,21 @@ public class SinkPipeline extends AsyncProcessorSupport {
     private final long maxRetryMs;
     private final int depth;
     private volatile Run run;
+    /** Attempts of a batch failing while its sink answers before it is written in halves to isolate what fails. */
+    private int isolateAfterAttempts = 5;
+    /** Whether the sink that raised a failure answers right now (its health probe); never, unless set. */
+    private java.util.function.Predicate<Throwable> sinkAnswering = failure -> false;
+    /** While a batch waits for a stage: since when (System.nanoTime) and why; null when nothing waits. */
+    private volatile Waiting waiting;
+
+    /** A batch waiting for a stage: since (System.nanoTime()), the stage, the last failure. */
+    public record Waiting(long sinceNanos, String stage, String reason) {
+
+        /** Milliseconds the batch has waited so far. */
+        public long waitedMs() {
+            return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sinceNanos);
+        }
+    }
     private CamelContext camelContext;
     private ProducerTemplate template;
 
@@ -122,6 +144,38 @@ public class SinkPipeline extends AsyncProcessorSupport {
 
     public void setCamelContext(CamelContext camelContext) {
         this.camelContext = camelContext;
+    }
+
+    /**
+     * How a failure that looks transient is told from one that will not heal: {@code answering} gets the failure and
+     * says whether the sink that raised it is reachable right now (e.g. its health probe is UP).
+     *
+     * @param answering            true when the failing sink answers
+     * @param isolateAfterAttempts attempts of a batch failing while its sink answers before it is halved (at least 1)
+     */
+    public void setSinkAnswering(java.util.function.Predicate<Throwable> answering, int isolateAfterAttempts) {
+        this.sinkAnswering = answering;
+        this.isolateAfterAttempts = Math.max(1, isolateAfterAttempts);
+    }
+
+    /** The pipeline's name (e.g. {@code energy-telemetry}). */
+    public String name() {
+        return name;
+    }
+
+    /** The batch waiting for an unavailable stage right now, or null when none waits. */
+    public Waiting heldBack() {
+        return waiting;
+    }
+
+    /**
+     * @param boundMs a bound in ms
+     * @return null unless a batch has waited longer than {@code boundMs}; else "held back N s by STAGE: REASON"
+     */
+    public String heldBackLongerThan(long boundMs) {
+        Waiting w = waiting;
+        return w == null || w.waitedMs() <= boundMs ? null
+                : "held back " + w.waitedMs() / 1000 + " s by " + w.stage() + ": " + w.reason();
     }
 
     @Override
@@ -271,6 +325,19 @@ public class SinkPipeline extends AsyncProcessorSupport {
      * stage was unavailable.
      */
     private boolean writeWithRetry(Run r, String uri, List<IngestMessage> messages) throws InterruptedException {
+        try {
+            return writeWithRetry(r, uri, messages, false);
+        } finally {
+            waiting = null;
+        }
+    }
+
+    /**
+     * @param isolating true for a part of a batch that kept failing while its sink answered: a failure while the sink
+     *                  still answers halves it at once, and a single message is rejected
+     */
+    private boolean writeWithRetry(Run r, String uri, List<IngestMessage> messages, boolean isolating)
+            throws InterruptedException {
         long delay = initialRetryMs;
         int attempt = 1;
         while (true) {
@@ -286,17 +353,30 @@ public class SinkPipeline extends AsyncProcessorSupport {
                     LOG.info("{}: {} is back; the waiting batch of {} committed at attempt {}", name, uri, messages.size(),
                             attempt);
                 }
+                waiting = null;
                 return true;
             }
-            if (!SinkFailures.isTransient(failure) && r.running && !Thread.currentThread().isInterrupted()) {
+            boolean live = r.running && !Thread.currentThread().isInterrupted();
+            boolean permanent = !SinkFailures.isTransient(failure);
+            // transient by its kind, but it keeps failing while the sink answers: it will not heal by retrying
+            boolean wontHeal = !permanent && live && (isolating || attempt >= isolateAfterAttempts) && answers(failure);
+            if ((permanent || wontHeal) && live) {
                 if (messages.size() > 1) {
-                    LOG.warn("{}: {} rejected a batch of {} ({}); writing it again in halves", name, uri, messages.size(),
-                            SinkFailures.describe(failure));
+                    LOG.warn("{}: {} {} a batch of {} ({}); writing it again in halves", name, uri,
+                            permanent ? "rejected" : "keeps failing while its sink answers, after " + attempt + " attempts,",
+                            messages.size(), SinkFailures.describe(failure));
                     int half = messages.size() / 2;
-                    return writeWithRetry(r, uri, messages.subList(0, half))
-                           && writeWithRetry(r, uri, messages.subList(half, messages.size()));
+                    return writeWithRetry(r, uri, messages.subList(0, half), wontHeal)
+                           && writeWithRetry(r, uri, messages.subList(half, messages.size()), wontHeal);
                 }
-                messages.get(0).reject(new SinkRejectedException(SinkFailures.describe(failure), failure));
+                String reason = SinkFailures.describe(failure);
+                if (wontHeal) {
+                    reason = reason + " (sink reachable; the message failed " + attempt + " time(s) alone after its batch failed "
+                             + isolateAfterAttempts + " times)";
+                    LOG.warn("{}: {} keeps failing on one message while its sink answers; it becomes a dead letter: {}", name,
+                            uri, reason);
+                }
+                messages.get(0).reject(new SinkRejectedException(reason, failure));
                 return true;
             }
             if (!r.running) {
@@ -304,11 +384,22 @@ public class SinkPipeline extends AsyncProcessorSupport {
                         messages.size());
                 return false;
             }
+            Waiting w = waiting;
+            waiting = new Waiting(w == null ? System.nanoTime() : w.sinceNanos(), uri, SinkFailures.describe(failure));
             LOG.warn("{}: {} unavailable (attempt {}, {} messages waiting, retry in {} ms): {}", name, uri, attempt,
                     messages.size(), delay, SinkFailures.describe(failure));
             Thread.sleep(delay);
             delay = Math.min(delay * 2, maxRetryMs);
             attempt++;
+        }
+    }
+
+    private boolean answers(Throwable failure) {
+        try {
+            return sinkAnswering.test(failure);
+        } catch (RuntimeException e) {
+            LOG.debug("{}: probing the sink failed: {}", name, e.toString());
+            return false;
         }
     }
 

@@ -129,10 +129,11 @@ public class EmsBridge implements PayloadParser {
                 data.putNull(f);
                 continue;
             }
-            if (!v.isNumber() || !Double.isFinite(v.doubleValue())) {
+            Double number = JsonPayloads.number(v); // a number, or a number sent as a string
+            if (number == null || !Double.isFinite(number)) {
                 throw new InvalidMessageException("field '" + f + "' must be a finite number, got " + abbreviate(v.toString()));
             }
-            data.put(f, v.doubleValue());
+            data.put(f, number);
             present++;
         }
         if (present == 0) {

@@ -137,10 +137,11 @@ public class TelemetryReadings implements PayloadParser {
         if (node == null || node.isNull()) {
             throw new InvalidMessageException("missing field '" + field + "'");
         }
-        if (!node.isNumber()) {
+        Double number = JsonPayloads.number(node); // a number, or a number sent as a string
+        if (number == null) {
             throw new InvalidMessageException("field '" + field + "' must be a number, got " + describe(node));
         }
-        double v = node.asDouble();
+        double v = number;
         if (!Double.isFinite(v) || Math.abs(v) > 1e15) {
             throw new InvalidMessageException("field '" + field + "' is out of range: " + node.asText());
         }

@@ -15,6 +15,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 public final class Devices implements AutoCloseable {
 
     private final MqttClient client;
+    private int qos = 1;
 
     public Devices() throws MqttException {
         this(Sinks.env("MQTT_BROKER_HOST", "localhost"), Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883")),
@@ -36,6 +37,12 @@ public final class Devices implements AutoCloseable {
         client.connect(o);
     }
 
+    /** Publishes at this QoS from now on (1 unless set). */
+    public Devices qos(int qos) {
+        this.qos = qos;
+        return this;
+    }
+
     /** A unique device id prefix for one test, so tests never see each other's data. */
     public static String uniquePrefix(String test) {
         return "t-" + test + "-" + UUID.randomUUID().toString().substring(0, 8) + "-";
@@ -53,7 +60,7 @@ public final class Devices implements AutoCloseable {
 
     public void publish(String topic, byte[] payload) throws MqttException {
         MqttMessage m = new MqttMessage(payload);
-        m.setQos(1);
+        m.setQos(qos);
         client.publish(topic, m);
     }
 

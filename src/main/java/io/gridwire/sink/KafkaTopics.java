@@ -1,0 +1,117 @@
+package io.gridwire.sink;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Creates every Kafka topic gridwire writes when it is missing (energy-readings, device-alerts, device-notifications,
+ * the EMS topics of seed 003 with their retention and -dlt topics, ...), so gridwire also works against a Kafka with
+ * {@code auto.create.topics.enable=false} (Redpanda's and most managed services' default). Existing topics are left
+ * as they are. While Kafka is unreachable or refuses (e.g. no CREATE permission) it keeps trying in the background
+ * every 10 s, and {@link #problem()} says which topics are still missing and why (the Kafka health check reports it).
+ */
+public class KafkaTopics {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KafkaTopics.class);
+
+    private final String bootstrap;
+    private final int partitions;
+    private final short replication;
+    /** Topic name to its retention.ms (null: the broker's default). */
+    private final Map<String, Long> retentionMsByTopic = new LinkedHashMap<>();
+    private volatile Set<String> missing = Set.of();
+    private volatile String lastError;
+
+    /**
+     * @param bootstrap   Kafka bootstrap servers (host:port,...)
+     * @param partitions  partitions of a topic gridwire creates
+     * @param replication its replication factor
+     */
+    public KafkaTopics(String bootstrap, int partitions, short replication) {
+        this.bootstrap = bootstrap;
+        this.partitions = partitions;
+        this.replication = replication;
+    }
+
+    /**
+     * Adds a topic to create when missing.
+     *
+     * @param name        the topic
+     * @param retentionMs its retention.ms in ms, or null for the broker's default
+     * @return this
+     */
+    public synchronized KafkaTopics topic(String name, Long retentionMs) {
+        retentionMsByTopic.put(name, retentionMs);
+        return this;
+    }
+
+    /** Tries once now (a few seconds at most), then in the background until every topic exists. */
+    public void ensure() {
+        missing = new TreeSet<>(retentionMsByTopic.keySet());
+        if (tryCreate()) {
+            return;
+        }
+        Thread t = new Thread(() -> {
+            while (!tryCreate()) {
+                try {
+                    TimeUnit.SECONDS.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }, "kafka-topics");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    /** Null once every topic exists, else which are missing and the last reason they could not be created. */
+    public String problem() {
+        Set<String> m = missing;
+        return m.isEmpty() ? null : "Kafka topic(s) " + String.join(", ", m) + " missing"
+                                    + (lastError == null ? "" : ": " + lastError);
+    }
+
+    private synchronized boolean tryCreate() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000))) {
+            Set<String> existing = admin.listTopics().names().get(8, TimeUnit.SECONDS);
+            List<NewTopic> create = new ArrayList<>();
+            for (var e : retentionMsByTopic.entrySet()) {
+                if (!existing.contains(e.getKey())) {
+                    NewTopic t = new NewTopic(e.getKey(), partitions, replication);
+                    create.add(e.getValue() == null ? t : t.configs(Map.of("retention.ms", String.valueOf(e.getValue()))));
+                }
+            }
+            for (NewTopic t : create) {
+                try {
+                    admin.createTopics(List.of(t)).all().get(8, TimeUnit.SECONDS);
+                    LOG.info("Created Kafka topic {} ({} partitions, replication {}, retention.ms {})", t.name(), partitions,
+                            replication, t.configs() == null ? "broker default" : t.configs().get("retention.ms"));
+                } catch (java.util.concurrent.ExecutionException e) {
+                    if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
+                        throw e; // created meanwhile by someone else is fine: left as it is
+                    }
+                }
+            }
+            missing = Set.of();
+            lastError = null;
+            return true;
+        } catch (Exception e) {
+            Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
+            lastError = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " " + cause.getMessage());
+            LOG.warn("Cannot check or create the Kafka topics {} yet ({}); retrying every 10 s", missing, lastError);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,208 @@
+package io.gridwire;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.support.Api;
+import io.gridwire.support.Devices;
+import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.Quiet;
+import io.gridwire.support.Services;
+import io.gridwire.support.Sinks;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Devices, brokers and sinks as they behave in the field (issue 15), end to end through the real services: a value
+ * the TSDB refuses every time, Kafka without topic auto-creation (the local Kafka runs with
+ * {@code auto.create.topics.enable=false}), numbers sent as strings, a QoS 2 subscription and a crash.
+ */
+class DeviceBehaviourTest {
+
+    private static final Duration SOON = Duration.ofSeconds(60);
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
+    /** Topics no earlier run created: gridwire must create them itself. */
+    private static final String ENERGY_TOPIC = "t-energy-readings-" + RUN;
+    private static final String ALERTS_TOPIC = "t-device-alerts-" + RUN;
+    private static final String NOTIFICATIONS_TOPIC = "t-device-notifications-" + RUN;
+
+    private static GridwireProcess gridwire;
+    private static Api api;
+    private static Devices device;
+
+    @BeforeAll
+    static void start() throws Exception {
+        gridwire = new GridwireProcess("behaviour", Map.of(
+                "KAFKA_TOPICS_ENERGYREADINGS", ENERGY_TOPIC, "KAFKA_TOPICS_DEVICEALERTS", ALERTS_TOPIC,
+                "KAFKA_TOPICS_DEVICENOTIFICATIONS", NOTIFICATIONS_TOPIC,
+                // isolate what keeps failing after 3 attempts (0.2 + 0.4 s of backoff) instead of 5
+                "INGEST_ISOLATEAFTERATTEMPTS", "3", "TELEMETRY_RETRY_INITIALDELAYMS", "200")).start();
+        api = new Api(gridwire.httpPort());
+        device = new Devices();
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (device != null) {
+            device.close();
+        }
+        if (gridwire != null) {
+            gridwire.stop();
+        }
+        try (Admin admin = admin()) {
+            admin.deleteTopics(List.of(ENERGY_TOPIC, ALERTS_TOPIC, NOTIFICATIONS_TOPIC)).all().get(30, TimeUnit.SECONDS);
+        }
+        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
+        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestDevices();
+    }
+
+    private static Admin admin() {
+        return Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, Sinks.env("KAFKA_BOOTSTRAP_SERVERS", "localhost:9092")));
+    }
+
+    private static String autocoreDevice(String name) {
+        return "ESP32_t" + name + "_" + UUID.randomUUID().toString().substring(0, 6);
+    }
+
+    private static long deadLetters(String topicLike) {
+        return Sinks.count("SELECT count(*) FROM dead_letters WHERE topic LIKE ?", topicLike);
+    }
+
+    private static String deadLetterReason(String topicLike) {
+        return (String) Sinks.rows("SELECT reason FROM dead_letters WHERE topic LIKE ? ORDER BY id DESC LIMIT 1", topicLike)
+                .get(0).get("reason");
+    }
+
+    @Test
+    void everyKafkaTopicGridwireWritesIsCreatedAtStartUp() throws Exception {
+        try (Admin admin = admin()) {
+            Set<String> topics = admin.listTopics().names().get(30, TimeUnit.SECONDS);
+            for (String t : List.of(ENERGY_TOPIC, ALERTS_TOPIC, NOTIFICATIONS_TOPIC, "device-telemetry", "device-status")) {
+                assertTrue(topics.contains(t), t + " created by gridwire (the broker does not auto-create topics)");
+            }
+        }
+        // and the energy family writes to it: a reading lands in all three sinks
+        String id = Devices.uniquePrefix("topics") + "meter";
+        try (Sinks.KafkaReader kafka = new Sinks.KafkaReader(ENERGY_TOPIC)) {
+            device.publishReading(id, Instant.now().truncatedTo(ChronoUnit.SECONDS), 5, 230, 0.02, 1);
+            await().atMost(SOON).until(() -> kafka.records(id).size() == 1);
+        }
+        assertEquals(1, Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", id));
+        JsonNode kafkaCheck = api.healthCheck("kafka");
+        assertEquals("UP", kafkaCheck.path("status").asText(), kafkaCheck.toString());
+    }
+
+    @Test
+    void aValueTheTsdbRefusesEveryTimeBecomesADeadLetterAndTheFamilyGoesOn() throws Exception {
+        String id = autocoreDevice("poison");
+        String topic = "autocore/" + id + "/telemetry";
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
+        device.publish(topic, "{\"temperature\":21.0,\"timestamp\":\"" + t0 + "\"}");
+        // PostgreSQL takes it; the TSDB answers HTTP 500 for a field 'Timestamp' beside its designated 'timestamp', every time
+        device.publish(topic, "{\"Timestamp\":1796046712,\"temperature\":22.5,\"timestamp\":\"" + t0.plusSeconds(1) + "\"}");
+        for (int i = 2; i < 6; i++) {
+            device.publish(topic, "{\"temperature\":" + (21 + i) + ",\"timestamp\":\"" + t0.plusSeconds(i) + "\"}");
+        }
+        long start = System.nanoTime();
+        await().atMost(SOON).until(() -> deadLetters(topic) == 1);
+        await().atMost(SOON).until(() -> Sinks.points("select count() c from autocore_telemetry where device_id = '" + id + "'")
+                                                 .get(0).get("c").asLong() == 5);
+        System.out.printf("poison: dead letter and the 5 others in the TSDB %.1f s after publishing; reason: %s%n",
+                (System.nanoTime() - start) / 1e9, deadLetterReason(topic));
+        assertTrue(deadLetterReason(topic).contains("sink reachable"), deadLetterReason(topic));
+        assertEquals(6, Sinks.count("SELECT count(*) FROM autocore.telemetry WHERE device_id = ?", id),
+                "PostgreSQL took every message, the refused one included (its dead letter names the TSDB's refusal)");
+
+        // the family goes on: a later message lands at once, and nothing is held back
+        device.publish(topic, "{\"temperature\":30,\"timestamp\":\"" + t0.plusSeconds(10) + "\"}");
+        await().atMost(SOON).until(() -> Sinks.points("select count() c from autocore_telemetry where device_id = '" + id + "'")
+                                                 .get(0).get("c").asLong() == 6);
+        assertEquals(200, api.get("/observe/health").status(), api.get("/observe/health").text());
+        assertEquals("healthy", api.get("/health/mqtt-monitor").json().path("status").asText());
+        assertEquals(1, deadLetters(topic));
+    }
+
+    @Test
+    void numbersSentAsStringsAreConvertedAndOtherTextIsNamed() throws Exception {
+        String id = autocoreDevice("numtext");
+        String topic = "autocore/" + id + "/telemetry";
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(30);
+        device.publish(topic, "{\"temperature\":19.43,\"battery\":\"100.00\",\"timestamp\":\"" + t0 + "\"}");
+        device.publish(topic, "{\"battery\":\"full\",\"timestamp\":\"" + t0.plusSeconds(1) + "\"}");
+        await().atMost(SOON).until(() -> Sinks.count("SELECT count(*) FROM autocore.telemetry WHERE device_id = ?", id) == 1
+                                          && deadLetters(topic) == 1);
+        JsonNode fields = JSON.readTree((String) Sinks.rows("SELECT fields::text AS f FROM autocore.telemetry WHERE device_id = ?", id)
+                .get(0).get("f"));
+        assertEquals(100.0, fields.path("battery").asDouble(), fields.toString());
+        assertEquals(19.43, fields.path("temperature").asDouble(), fields.toString());
+        await().atMost(SOON).until(() -> !Sinks.points("select battery from autocore_telemetry where device_id = '" + id + "'").isEmpty());
+        assertEquals(100.0, Sinks.points("select battery from autocore_telemetry where device_id = '" + id + "'").get(0)
+                .get("battery").asDouble());
+        String reason = deadLetterReason(topic);
+        assertTrue(reason.contains("battery"), "the refusal names the field: " + reason);
+
+        // energy: the same rule
+        String meter = Devices.uniquePrefix("numtext") + "meter";
+        device.publish("energy/devices/" + meter + "/data", Devices.reading(meter, t0, 12.5, 230, 0.05, 2)
+                .replace("\"power\":12.5", "\"power\":\"12.5\""));
+        await().atMost(SOON).until(() -> Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", meter) == 1);
+        assertEquals(12.5, Sinks.rows("SELECT power FROM device_readings WHERE device_id = ?", meter).get(0).get("power"));
+    }
+
+    @Test
+    void aQos2SubscriptionLosesNothingWhenGridwireIsKilledWhileTheDatabaseIsDown() throws Exception {
+        String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
+        String port = Sinks.env("MQTT_BROKER_PORT", "1883");
+        String user = Sinks.env("MQTT_USERNAME", "gridwire");
+        String password = Sinks.env("MQTT_PASSWORD", "gridwire-dev");
+        long pdu = api.post("/pdus", "{\"name\":\"t-qos2-" + RUN + "\",\"mqtt_base_topic\":\"qos2/" + RUN + "\"}").json().get("id").asLong();
+        Api.Response s = api.post("/pdus/" + pdu + "/sockets", "{\"socket_number\":1,\"mqtt_topic_suffix\":\"s1\",\"mqtt_broker_host\":\""
+                + host + "\",\"mqtt_broker_port\":" + port + ",\"mqtt_credentials\":{\"username\":\"" + user + "\",\"password\":\""
+                + password + "\"},\"mqtt_config\":{\"qos\":2,\"clean_session\":false}}");
+        assertEquals(201, s.status(), s.toString());
+        long socket = s.json().get("id").asLong();
+        String deviceId = "t-qos2-" + RUN;
+        assertEquals(201, api.post("/mqtt/devices", "{\"device_id\":\"" + deviceId + "\",\"socket_id\":" + socket + "}").status());
+        await().atMost(SOON).until(() -> api.get("/sockets/" + socket + "/mqtt-status").json().get("connected").asBoolean());
+
+        Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(120);
+        try (Devices pduPublisher = new Devices(host, Integer.parseInt(port), user, password).qos(2)) {
+            Services.stop("postgresql");
+            try {
+                for (int i = 0; i < 20; i++) {
+                    pduPublisher.publish("qos2/" + RUN + "/s1", "{\"power\":" + i + ",\"timestamp\":\"" + t0.plusSeconds(i) + "\"}");
+                }
+                // gridwire has them (its PDU batch waits for PostgreSQL), then dies without a word
+                await().atMost(SOON).until(() -> java.nio.file.Files.readString(gridwire.log())
+                        .contains("pdu: direct:pdu-store unavailable (attempt"));
+                Thread.sleep(1000);
+                gridwire.kill();
+            } finally {
+                Services.start("postgresql");
+            }
+        }
+        gridwire.start();
+        await().atMost(SOON).until(() -> Sinks.count("SELECT count(*) FROM pdu.device_data_logs WHERE device_id = ?", deviceId) == 20);
+        Quiet.stays("20 rows, each once", () -> Sinks.count("SELECT count(*) FROM pdu.device_data_logs WHERE device_id = ?", deviceId),
+                20L, Duration.ofSeconds(2));
+        assertTrue(java.nio.file.Files.readString(gridwire.log()).contains("configured at QoS 2, subscribed at QoS 1"),
+                "the log says how QoS 2 is taken");
+    }
+}
