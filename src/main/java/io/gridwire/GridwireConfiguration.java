@@ -84,8 +84,9 @@ public class GridwireConfiguration implements CamelConfiguration {
         Migrations.apply(dataSource);
         registry.bind("dataSource", dataSource);
 
-        TelemetryReadings readings = new TelemetryReadings(p.integer("mqtt.maxPayloadBytes"),
-                Duration.parse(p.get("telemetry.maxFutureSkew")));
+        io.gridwire.mqtt.PayloadTimestamps.configure(java.time.Instant.parse(p.get("timestamps.earliest")),
+                Duration.parse(p.get("timestamps.maxFutureSkew")));
+        TelemetryReadings readings = new TelemetryReadings(p.integer("mqtt.maxPayloadBytes"));
         registry.bind("telemetryReadings", readings);
         registry.bind("topicHeaders", new TopicHeaders());
 

@@ -167,6 +167,29 @@ class DeviceBehaviourTest {
     }
 
     @Test
+    void aClockNotSyncedOrFarAheadIsADeadLetterNamingTheClockAndCannotFreezeState() throws Exception {
+        String meter = Devices.uniquePrefix("clock") + "meter";
+        String topic = "energy/devices/" + meter + "/data";
+        Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+        device.publish(topic, Devices.reading(meter, Instant.parse("1970-01-01T00:00:42Z"), 1, 230, 0.01, 1));
+        device.publishReading(meter, now.minusSeconds(2), 2, 230, 0.01, 2);
+        device.publishReading(meter, now.plusSeconds(50 * 60), 99, 230, 0.4, 3); // a clock 50 minutes ahead
+        device.publishReading(meter, now, 4, 230, 0.02, 4);
+        await().atMost(SOON).until(() -> deadLetters("%" + meter + "%") == 2
+                                          && Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", meter) == 2);
+        List<Map<String, Object>> reasons = Sinks.rows("SELECT reason FROM dead_letters WHERE topic = ? ORDER BY id", topic);
+        assertTrue(reasons.get(0).get("reason").toString().contains("before timestamps.earliest"), reasons.toString());
+        assertTrue(reasons.get(1).get("reason").toString().contains("ahead of gridwire's clock"), reasons.toString());
+        // the reading after the wrong clock is the current state (not frozen for 50 minutes)
+        assertEquals(4.0, Sinks.rows("SELECT power FROM device_current_state WHERE device_id = ?", meter).get(0).get("power"));
+        // AutoCore (which stamped anything up to an hour ahead) follows the same rule
+        String id = autocoreDevice("clock");
+        device.publish("autocore/" + id + "/telemetry", "{\"temperature\":20,\"timestamp\":\"" + now.plusSeconds(50 * 60) + "\"}");
+        await().atMost(SOON).until(() -> deadLetters("autocore/" + id + "/telemetry") == 1);
+        assertTrue(deadLetterReason("autocore/" + id + "/telemetry").contains("ahead of gridwire's clock"));
+    }
+
+    @Test
     void aQos2SubscriptionLosesNothingWhenGridwireIsKilledWhileTheDatabaseIsDown() throws Exception {
         String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
         String port = Sinks.env("MQTT_BROKER_PORT", "1883");

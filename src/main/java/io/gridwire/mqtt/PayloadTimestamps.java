@@ -3,32 +3,61 @@ package io.gridwire.mqtt;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.time.temporal.ChronoUnit;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gridwire.api.JsonFields;
 import io.gridwire.telemetry.InvalidMessageException;
 
 /**
- * The "timestamp" of a device payload: an ISO-8601 instant no more than an hour ahead of gridwire's clock and not
- * before 2000 (anything else is a broken or hostile clock: the message becomes a dead letter). A payload without
- * one is stamped with the time of receipt. Both are cut to microseconds, PostgreSQL's precision.
+ * The one timestamp rule of every family: a device's {@code timestamp} is an ISO-8601 instant not before
+ * {@code timestamps.earliest} (default 2000-01-01: a device that has not synced its clock yet stamps 1970) and not
+ * more than {@code timestamps.maxFutureSkew} ahead of gridwire's clock (default 5 minutes: a clock further ahead would
+ * freeze every "newest wins" state until real time caught up with it). Anything else is a dead letter naming the
+ * clock. A payload without one (where the family allows it) is stamped with the time of receipt. Both are cut to
+ * microseconds, PostgreSQL's precision, so the same instant is matched in Java, PostgreSQL, the TSDB and Kafka ids.
  */
 public final class PayloadTimestamps {
 
-    private static final Instant EARLIEST = Instant.parse("2000-01-01T00:00:00Z");
-    private static final Duration MAX_AHEAD = Duration.ofHours(1);
+    private static volatile Instant earliest = Instant.parse("2000-01-01T00:00:00Z");
+    private static volatile Duration maxFutureSkew = Duration.ofMinutes(5);
 
     private PayloadTimestamps() {
     }
 
+    /**
+     * Sets the rule for the whole process (at start-up, from {@code timestamps.*}).
+     *
+     * @param earliestAllowed the earliest instant a device may send
+     * @param maxAhead        how far ahead of gridwire's clock a timestamp may be
+     * @throws IllegalArgumentException for a negative skew
+     */
+    public static void configure(Instant earliestAllowed, Duration maxAhead) {
+        if (maxAhead.isNegative()) {
+            throw new IllegalArgumentException("timestamps.maxFutureSkew must not be negative, got " + maxAhead);
+        }
+        earliest = earliestAllowed;
+        maxFutureSkew = maxAhead;
+    }
+
+    /**
+     * The payload's {@code timestamp} field, or the time of receipt when it has none.
+     *
+     * @throws InvalidMessageException when it is not an ISO-8601 instant or breaks the rule above
+     */
     public static Instant of(JsonNode payload) throws InvalidMessageException {
         JsonNode t = payload.get("timestamp");
         if (t == null || t.isNull()) {
-            return Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            return Instant.now().truncatedTo(ChronoUnit.MICROS);
         }
         return parse(t.isTextual() ? t.asText() : t.toString());
     }
 
+    /**
+     * An ISO-8601 instant ({@code Z} or an offset), checked and cut to microseconds.
+     *
+     * @throws InvalidMessageException when it is not one or breaks the rule above
+     */
     public static Instant parse(String text) throws InvalidMessageException {
         Instant ts;
         try {
@@ -36,10 +65,30 @@ public final class PayloadTimestamps {
         } catch (DateTimeParseException e) {
             throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 instant: '" + JsonFields.printable(text) + "'");
         }
-        if (ts.isAfter(Instant.now().plus(MAX_AHEAD)) || ts.isBefore(EARLIEST)) {
-            throw new InvalidMessageException("field 'timestamp' (" + ts + ") is more than an hour ahead or before 2000");
+        return check(ts);
+    }
+
+    /**
+     * @return {@code ts} cut to microseconds
+     * @throws InvalidMessageException when it is before {@code timestamps.earliest} or more than
+     *                                 {@code timestamps.maxFutureSkew} ahead of gridwire's clock
+     */
+    public static Instant check(Instant ts) throws InvalidMessageException {
+        Instant now = Instant.now();
+        if (ts.isAfter(now.plus(maxFutureSkew))) {
+            throw new InvalidMessageException("field 'timestamp' " + ts + " is " + ahead(Duration.between(now, ts))
+                                              + " ahead of gridwire's clock (more than timestamps.maxFutureSkew " + maxFutureSkew
+                                              + "): the device's clock is wrong");
         }
-        // PostgreSQL keeps microseconds: the same instant everywhere (keys matched in Java, Kafka message ids, TSDB)
-        return ts.truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+        if (ts.isBefore(earliest)) {
+            throw new InvalidMessageException("field 'timestamp' " + ts + " is before timestamps.earliest " + earliest
+                                              + ": the device's clock is not set (not synced yet?)");
+        }
+        return ts.truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static String ahead(Duration d) {
+        long s = d.toSeconds();
+        return s < 120 ? s + " s" : s < 7200 ? s / 60 + " min" : s / 3600 + " h";
     }
 }

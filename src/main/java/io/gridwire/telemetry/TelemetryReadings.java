@@ -1,6 +1,5 @@
 package io.gridwire.telemetry;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Map;
@@ -22,15 +21,11 @@ public class TelemetryReadings implements PayloadParser {
 
     /** Device ids become Kafka keys, tags and primary keys: keep them to a safe, bounded alphabet. */
     private static final Pattern DEVICE_ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,127}");
-    /** Earliest instant every sink stores (InfluxDB's nanosecond epoch); the latest is bounded by maxFutureSkew. */
-    private static final Instant EARLIEST = Instant.parse("1970-01-01T00:00:00Z");
-
     private final JsonPayloads payloads;
-    private final Duration maxFutureSkew;
 
-    public TelemetryReadings(int maxPayloadBytes, Duration maxFutureSkew) {
+    /** @param maxPayloadBytes larger payloads are refused before parsing */
+    public TelemetryReadings(int maxPayloadBytes) {
         this.payloads = new JsonPayloads(maxPayloadBytes);
-        this.maxFutureSkew = maxFutureSkew;
     }
 
     /**
@@ -123,13 +118,8 @@ public class TelemetryReadings implements PayloadParser {
             throw new InvalidMessageException("field 'timestamp' is not an ISO-8601 date-time with offset: '"
                                               + abbreviate(node.asText()) + "'");
         }
-        if (ts.isBefore(EARLIEST)) {
-            throw new InvalidMessageException("field 'timestamp' " + ts + " is before 1970");
-        }
-        if (ts.isAfter(Instant.now().plus(maxFutureSkew))) {
-            throw new InvalidMessageException("field 'timestamp' " + ts + " is more than " + maxFutureSkew + " in the future");
-        }
-        return ts;
+        // the rule of every family (timestamps.earliest, timestamps.maxFutureSkew)
+        return io.gridwire.mqtt.PayloadTimestamps.check(ts);
     }
 
     private static double number(JsonNode root, String field) throws InvalidMessageException {

@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /** The validation branches of seed 001 readings, each with the reason a dead letter would carry. */
 class TelemetryReadingsTest {
 
-    private final TelemetryReadings readings = new TelemetryReadings(1024, Duration.ofHours(1));
+    private final TelemetryReadings readings = new TelemetryReadings(1024);
 
     @Test
     void acceptsSeedPayloadAndTakesTheDeviceFromTheTopicWhenThePayloadHasNone() throws Exception {
@@ -37,13 +37,23 @@ class TelemetryReadingsTest {
         "{\"timestamp\":\"2025-08-09T16:30:00Z\",\"power\":1e400,\"voltage\":1,\"current\":1,\"energy\":1}|field 'power' is out of range: Infinity",
         "{\"timestamp\":\"2025-08-09T16:30:00Z\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":-5}|field 'energy' is negative (-5.0); cumulative energy cannot be",
         "{\"timestamp\":\"yesterday\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}|field 'timestamp' is not an ISO-8601 date-time with offset: 'yesterday'",
-        "{\"timestamp\":\"2999-01-01T00:00:00Z\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}|field 'timestamp' 2999-01-01T00:00:00Z is more than PT1H in the future",
+        "{\"timestamp\":\"2999-01-01T00:00:00Z\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}|ahead of gridwire's clock (more than timestamps.maxFutureSkew PT5M): the device's clock is wrong",
         "{\"device_id\":\"other\",\"timestamp\":\"2025-08-09T16:30:00Z\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}|field 'device_id' (other) does not match the topic's device id (dev-1)",
+        "{\"timestamp\":\"1970-01-01T00:00:42Z\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}|field 'timestamp' 1970-01-01T00:00:42Z is before timestamps.earliest 2000-01-01T00:00:00Z: the device's clock is not set (not synced yet?)",
         "[1,2,3]|payload is not a JSON object",
     })
     void rejectsWithAReasonThatNamesTheProblem(String payload, String reason) {
         InvalidMessageException e = assertThrows(InvalidMessageException.class, () -> readings.reading(bytes(payload), "dev-1"));
-        assertEquals(reason, e.getMessage());
+        assertTrue(e.getMessage().contains(reason), e.getMessage());
+    }
+
+    @Test
+    void aClockAheadBeyondTheSkewIsRefusedNamingTheClockAndWithinItIsTaken() throws Exception {
+        String ahead = "{\"timestamp\":\"" + Instant.now().plusSeconds(50 * 60) + "\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}";
+        assertTrue(assertThrows(InvalidMessageException.class, () -> readings.reading(bytes(ahead), "d")).getMessage()
+                .matches(".* is (49|50) min ahead of gridwire's clock .*"));
+        String slightly = "{\"timestamp\":\"" + Instant.now().plusSeconds(60) + "\",\"power\":1,\"voltage\":1,\"current\":1,\"energy\":1}";
+        assertEquals("d", readings.reading(bytes(slightly), "d").deviceId());
     }
 
     @Test
