@@ -164,8 +164,16 @@ public class GridwireConfiguration implements CamelConfiguration {
                 p.integer("autocore.averages.window")));
 
         // every Kafka topic gridwire writes, created when missing (the EMS ones with seed 003's retention)
-        KafkaTopics kafkaTopics = new KafkaTopics(p.get("kafka.bootstrap.servers"), p.integer("kafka.topics.partitions"),
-                (short) p.integer("kafka.topics.replicationFactor"))
+        for (String replaced : List.of("sites.kafka.partitions", "sites.kafka.replicationFactor")) {
+            if (!p.optional(replaced).isEmpty()) {
+                LOG.warn("{} is no longer read: kafka.topics.partitions and kafka.topics.replicationFactor apply to every topic "
+                         + "gridwire creates", replaced);
+            }
+        }
+        String partitions = p.optional("kafka.topics.partitions");
+        String replication = p.optional("kafka.topics.replicationFactor");
+        KafkaTopics kafkaTopics = new KafkaTopics(p.get("kafka.bootstrap.servers"),
+                partitions.isEmpty() ? null : Integer.valueOf(partitions), replication.isEmpty() ? null : Short.valueOf(replication))
                 .topic(p.get("kafka.topics.energyReadings"), null)
                 .topic(p.get("kafka.topics.deviceAlerts"), null)
                 .topic(p.get("kafka.topics.deviceNotifications"), null);
@@ -308,14 +316,29 @@ public class GridwireConfiguration implements CamelConfiguration {
         }
     }
 
-    /** /observe/health: one check per real dependency (each subscribing MQTT connection, PostgreSQL, Kafka, InfluxDB). */
+    /**
+     * The sink probes and /observe/health: one check per real dependency (each subscribing MQTT connection,
+     * PostgreSQL, Kafka, InfluxDB), the PDU socket brokers (detail only) and {@code ingest} (families held back). The
+     * sink probes also tell every family's {@link SinkPipeline} whether a failing sink answers (with or without a
+     * health registry).
+     */
     private static void dependencyChecks(CamelContext context, Props p, DataSource dataSource, SocketSubscriptions sockets,
                                          KafkaTopics kafkaTopics) {
+        Registry registry = context.getRegistry();
+        DependencyCheck postgresql = DependencyCheck.postgresql(dataSource, p.get("db.url"));
+        DependencyCheck kafka = DependencyCheck.kafka(p.get("kafka.bootstrap.servers"), kafkaTopics::problem);
+        DependencyCheck influxdb = DependencyCheck.influxdb(p.get("influx.url"));
+        // every family's sink pipeline: a failure that persists while its sink answers is isolated (dead letter once
+        // the sink took the rest of the batch)
+        List<SinkPipeline> pipelines = new java.util.ArrayList<>(registry.findByType(SinkPipeline.class));
+        pipelines.sort(java.util.Comparator.comparing(SinkPipeline::name));
+        java.util.function.Predicate<Throwable> answering = DependencyCheck.sinkAnswering(postgresql, influxdb, kafka);
+        pipelines.forEach(pl -> pl.setSinkAnswering(answering, p.integer("ingest.isolateAfterAttempts")));
+
         org.apache.camel.health.HealthCheckRegistry health = org.apache.camel.health.HealthCheckRegistry.get(context);
         if (health == null) {
             return;
         }
-        Registry registry = context.getRegistry();
         for (String[] c : new String[][] {{"mqtt-energy", "energyMqttClient"}, {"mqtt-commands", "commandsMqttClient"},
                 {"mqtt-device-events", "eventsMqttClient"}, {"mqtt-autocore", "autocoreMqttClient"}, {"mqtt-sites", "sitesMqttClient"}}) {
             health.register(DependencyCheck.mqtt(c[0], registry.lookupByNameAndType(c[1], DeferredConnectMqttClient.class)));
@@ -326,26 +349,17 @@ public class GridwireConfiguration implements CamelConfiguration {
             sockets.brokerProblems().forEach((broker, problem) -> details.put(broker, problem == null ? "UP" : "DOWN: " + problem));
             return null;
         }));
-        DependencyCheck postgresql = DependencyCheck.postgresql(dataSource, p.get("db.url"));
-        DependencyCheck kafka = DependencyCheck.kafka(p.get("kafka.bootstrap.servers"), kafkaTopics::problem);
-        DependencyCheck influxdb = DependencyCheck.influxdb(p.get("influx.url"));
         health.register(postgresql);
         health.register(kafka);
         health.register(influxdb);
-
-        // every family's sink pipeline: a failure that persists while its sink answers is isolated (dead letter), and
         // a family held back longer than ingest.heldBackHealthMs makes gridwire unready, naming the sink and why
-        List<SinkPipeline> pipelines = new java.util.ArrayList<>(registry.findByType(SinkPipeline.class));
-        pipelines.sort(java.util.Comparator.comparing(SinkPipeline::name));
-        java.util.function.Predicate<Throwable> answering = DependencyCheck.sinkAnswering(postgresql, influxdb, kafka);
-        pipelines.forEach(pl -> pl.setSinkAnswering(answering, p.integer("ingest.isolateAfterAttempts")));
         long heldBackMs = p.integer("ingest.heldBackHealthMs");
         health.register(new DependencyCheck("ingest", details -> {
             List<String> held = new java.util.ArrayList<>();
             for (SinkPipeline pl : pipelines) {
                 String what = pl.heldBackLongerThan(0);
                 details.put(pl.name(), what == null ? "flowing" : what);
-                if (pl.heldBackLongerThan(heldBackMs) != null) {
+                if (what != null && pl.heldBack() != null && pl.heldBack().waitedMs() > heldBackMs) {
                     held.add(pl.name() + " " + what);
                 }
             }

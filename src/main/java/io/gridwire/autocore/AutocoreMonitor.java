@@ -145,6 +145,10 @@ public class AutocoreMonitor implements PayloadParser {
                 continue;
             }
             if (!FIELD.matcher(f.getKey()).matches()) {
+                if (!f.getValue().isNumber()) {
+                    notNumbers.add(JsonFields.printable(f.getKey())); // text under a name no value may have: as before, not telemetry
+                    continue;
+                }
                 throw new InvalidMessageException("telemetry field name '" + JsonFields.printable(f.getKey())
                                                   + "' is not allowed (letters, digits, '_', up to 64)");
             }
@@ -249,14 +253,17 @@ public class AutocoreMonitor implements PayloadParser {
 
     private void applyStatus(Connection c, AutocoreMessage m) throws SQLException, InvalidMessageException {
         Device before = lockDevice(c, m.deviceId, m.timestamp, true, "status");
-        if (before.statusAt != null && !m.timestamp.isAfter(before.statusAt)) {
-            LOG.debug("AutoCore device {}: status of {} is not newer than the stored one; kept", m.deviceId, m.timestamp);
-            return; // stale or a redelivery: newer state stays
+        // an offline after an online always applies: a last will carries the time the device connected, older than
+        // the online status it sent after connecting, and the broker publishes it when the device is gone
+        boolean goneOffline = !m.online && before.online && !before.isNew;
+        if (before.statusAt != null && m.timestamp.isBefore(before.statusAt) && !goneOffline) {
+            LOG.debug("AutoCore device {}: status of {} is older than the stored one; kept", m.deviceId, m.timestamp);
+            return; // stale: newer state stays (equal timestamps: the later arrival wins)
         }
         try (PreparedStatement st = c.prepareStatement(
                 "UPDATE autocore.devices SET is_online = ?, ip_address = coalesce(?, ip_address), "
-                + "firmware_version = coalesce(?, firmware_version), uptime = coalesce(?, uptime), status_at = ?, "
-                + "last_seen = now() WHERE device_id = ?")) {
+                + "firmware_version = coalesce(?, firmware_version), uptime = coalesce(?, uptime), "
+                + "status_at = greatest(status_at, ?), last_seen = now() WHERE device_id = ?")) {
             st.setBoolean(1, m.online);
             st.setString(2, m.ipAddress);
             st.setString(3, m.firmware);
@@ -291,13 +298,24 @@ public class AutocoreMonitor implements PayloadParser {
             w = loadWindow(c, m.deviceId);
             windows.put(m.deviceId, w);
         }
+        // two messages with one timestamp ({"temperature":..} then {"humidity":..}): their fields are merged, a field
+        // in both takes the later arrival's value; the TSDB stage writes the merged fields, so both sinks hold them
         try (PreparedStatement st = c.prepareStatement(
-                "INSERT INTO autocore.telemetry (device_id, ts, fields) VALUES (?, ?, ?::jsonb) ON CONFLICT DO NOTHING")) {
+                "INSERT INTO autocore.telemetry AS t (device_id, ts, fields) VALUES (?, ?, ?::jsonb) "
+                + "ON CONFLICT (device_id, ts) DO UPDATE SET fields = t.fields || excluded.fields "
+                + "RETURNING (xmax = 0) AS inserted, CASE WHEN xmax = 0 THEN NULL ELSE fields::text END")) {
             st.setString(1, m.deviceId);
             st.setTimestamp(2, Timestamp.from(m.timestamp));
             st.setString(3, m.json);
-            if (st.executeUpdate() == 0) {
-                return; // a redelivery: stored and judged before
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    // a redelivery or a second message for this timestamp: stored and judged before; the merged fields
+                    m.json = rs.getString(2);
+                    m.fields = fieldsOf(m.json);
+                    windows.remove(m.deviceId);
+                    return;
+                }
             }
         }
         Map<String, double[]> stats;
@@ -324,6 +342,17 @@ public class AutocoreMonitor implements PayloadParser {
                 alert(c, m.deviceId, f.getKey(), m.timestamp, f.getValue(), s[0], s[1], z);
             }
         }
+    }
+
+    /** autocore.telemetry.fields as stored: field name to value. */
+    private static Map<String, Double> fieldsOf(String json) throws SQLException {
+        Map<String, Double> fields = new LinkedHashMap<>();
+        try {
+            JSON.readTree(json).fields().forEachRemaining(e -> fields.put(e.getKey(), e.getValue().asDouble()));
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new SQLException("autocore.telemetry.fields is not JSON: " + e.getOriginalMessage(), e);
+        }
+        return fields;
     }
 
     /** The device's newest autocore.averages.window readings stored so far, and the newest one's timestamp. */
@@ -411,8 +440,8 @@ public class AutocoreMonitor implements PayloadParser {
                 previous = (Boolean) rs.getObject(1);
                 Timestamp at = rs.getTimestamp(2);
                 critical = rs.getBoolean(3);
-                if (at != null && !ts.isAfter(at.toInstant())) {
-                    return; // stale or a redelivery: the current state is newer
+                if (at != null && ts.isBefore(at.toInstant())) {
+                    return; // stale: the current state is newer (equal timestamps: the later arrival wins, e.g. a pulse)
                 }
             }
         }

@@ -88,15 +88,25 @@ public class DeferredConnectMqttClient extends MqttClient {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
                 epoch.incrementAndGet();
-                lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
-                        : " (" + response.getException().getMessage() + ")");
-                LOG.warn("MQTT client {} lost its connection to {}: {}; reconnecting every {} s", getClientId(),
-                        getServerURI(), lastError, retrySeconds);
+                long delay = retrySeconds;
+                if (response.getReturnCode() == SESSION_TAKEN_OVER) {
+                    delay = takenOver("DISCONNECT reason 0x8E, session taken over");
+                } else if (quicklyClosedAgain(response)) {
+                    // Mosquitto 2.0 closes a taken-over connection without saying why (no DISCONNECT 0x8E): a
+                    // connection the broker closes within seconds, again and again, while reconnecting succeeds
+                    delay = takenOver("the broker closed this connection " + QUICK_CLOSES
+                                      + " times in a row within seconds of connecting; it sends no reason");
+                } else {
+                    lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
+                            : " (" + response.getException().getMessage() + ")");
+                    LOG.warn("MQTT client {} lost its connection to {}: {}; reconnecting every {} s", getClientId(),
+                            getServerURI(), lastError, retrySeconds);
+                }
                 callback.disconnected(response);
                 // our own reconnect: Paho's automatic one keeps its backoff in a static field shared by every client,
                 // so with several connections one broker restart left some of them away for minutes
                 if (!closed) {
-                    connector.schedule(DeferredConnectMqttClient.this::tryConnect, retrySeconds, TimeUnit.SECONDS);
+                    connector.schedule(DeferredConnectMqttClient.this::tryConnect, delay, TimeUnit.SECONDS);
                 }
             }
 
@@ -133,6 +143,76 @@ public class DeferredConnectMqttClient extends MqttClient {
         if (!isConnected()) {
             tryConnect();
         }
+    }
+
+    /** MQTT 5 DISCONNECT reason code 0x8E: another connection with this client id took the session over. */
+    static final int SESSION_TAKEN_OVER = 0x8E;
+    /** Takeovers in a row (a connection that lasted a minute ends the row), and when the last one happened. */
+    private final java.util.concurrent.atomic.AtomicInteger takeovers = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long lastTakeoverNanos;
+    private volatile long connectedAtNanos;
+
+    /** Closes in a row, each within this many seconds of connecting, taken for a session takeover. */
+    static final int QUICK_CLOSES = 3;
+    private static final long QUICK_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(15);
+    private final java.util.concurrent.atomic.AtomicInteger quickCloses = new java.util.concurrent.atomic.AtomicInteger();
+
+    /**
+     * Whether the broker closed the connection (end of stream, no DISCONNECT) within seconds of its connect, for the
+     * {@value #QUICK_CLOSES}th time or more in a row: what a session takeover looks like on a broker that does not send
+     * reason 0x8E. A broker restart refuses the reconnects instead, so it does not count.
+     */
+    private boolean quicklyClosedAgain(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
+        boolean closedByBroker = false;
+        for (Throwable t = response.getException(); t != null; t = t.getCause() == t ? null : t.getCause()) {
+            closedByBroker |= t instanceof java.io.EOFException;
+        }
+        if (!closedByBroker || System.nanoTime() - connectedAtNanos > QUICK_CLOSE_NANOS) {
+            quickCloses.set(0);
+            return false;
+        }
+        return quickCloses.incrementAndGet() >= QUICK_CLOSES;
+    }
+
+    /**
+     * The broker handed this client id's session to another connection (two instances with one client id): one ERROR
+     * naming the client id (again every 10th time), then a growing pause before reconnecting (twice the retry per
+     * takeover in a row, up to 60 s) instead of taking the session back every few seconds.
+     *
+     * @param how what the broker did
+     * @return seconds to wait before reconnecting
+     */
+    private long takenOver(String how) {
+        long now = System.nanoTime();
+        if (now - connectedAtNanos > TimeUnit.MINUTES.toNanos(1)) {
+            takeovers.set(0); // it had held its session for a while: a new row
+        }
+        int n = takeovers.incrementAndGet();
+        lastTakeoverNanos = now;
+        long delay = Math.min(60, Math.max(1, retrySeconds) << Math.min(n, 6));
+        lastError = "session taken over by another connection with client id " + getClientId() + " (" + n
+                    + " time(s) in a row: " + how + ")";
+        if (n == 1 || n % 10 == 0) {
+            LOG.error("MQTT client {}: the broker handed this client id's session to another connection ({}; {} time(s) in a "
+                      + "row): another gridwire instance or client uses client id {}. Give each instance its own MQTT_CLIENTID. "
+                      + "Reconnecting in {} s", getClientId(), how, n, getClientId(), delay);
+        } else {
+            LOG.warn("MQTT client {}: session taken over again ({} times in a row); reconnecting in {} s", getClientId(), n, delay);
+        }
+        return delay;
+    }
+
+    /**
+     * Null unless this client id's session was taken over by another connection within the last 2 minutes (then a
+     * health check says so even while connected in between: two instances with one client id flap).
+     */
+    public String takeoverProblem() {
+        return takeovers.get() > 0 && System.nanoTime() - lastTakeoverNanos < TimeUnit.MINUTES.toNanos(2) ? lastError : null;
+    }
+
+    /** The session expiry this client connects with, in seconds (null: the broker's default). */
+    public Long sessionExpirySeconds() {
+        return options.getSessionExpiryInterval();
     }
 
     /** The last connection problem (null if none so far). */
@@ -248,9 +328,12 @@ public class DeferredConnectMqttClient extends MqttClient {
      * (an offline device shown online again). A new subscription (a new topic, an expired session) gets them.</li>
      * </ul>
      */
+    /** Filters whose QoS 2 to QoS 1 subscription was logged (once each, not at every reconnect). */
+    private final java.util.Set<String> qos2Logged = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private IMqttToken subscribeAsync(String topicFilter, int requestedQos) throws MqttException {
         int qos = Math.min(requestedQos, 1);
-        if (requestedQos > 1) {
+        if (requestedQos > 1 && qos2Logged.add(topicFilter)) {
             LOG.info("MQTT client {}: {} configured at QoS 2, subscribed at QoS 1 (acked after the commit, idempotent writes: "
                      + "each message stored once; Paho would confirm QoS 2 before the commit)", getClientId(), topicFilter);
         }
@@ -282,6 +365,7 @@ public class DeferredConnectMqttClient extends MqttClient {
         try {
             BoundedConnect.connect(aClient, options);
             epoch.incrementAndGet();
+            connectedAtNanos = System.nanoTime();
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
             for (var s : subscriptions.entrySet()) {

@@ -14,6 +14,8 @@ public final class IngestMessage {
     private final int connection;
     private volatile Object body;
     private volatile Exception rejection;
+    /** Its receipt time when it had no timestamp of its own (for its copies), else null. */
+    private volatile Receipts.Entry receipt;
 
     /**
      * @param connection the MQTT connection it arrived on ({@link DeferredConnectMqttClient#connectionEpoch()}): its
@@ -64,6 +66,14 @@ public final class IngestMessage {
 
     public boolean rejected() {
         return rejection != null;
+    }
+
+    Receipts.Entry receipt() {
+        return receipt;
+    }
+
+    void receipt(Receipts.Entry r) {
+        this.receipt = r;
     }
 
     /** Marks the message a dead letter: it goes to no further sink. */

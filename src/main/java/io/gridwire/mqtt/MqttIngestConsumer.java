@@ -1,5 +1,6 @@
 package io.gridwire.mqtt;
 
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,6 +42,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
     private final TopicPattern pattern;
     private final LinkedBlockingQueue<IngestMessage> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger awaitingAck = new AtomicInteger();
+    /** Receipt times of unacked messages without a timestamp, for the copies the broker sends again. */
+    private final Receipts receipts;
     private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
     private final java.util.concurrent.atomic.AtomicLong deadLettered = new java.util.concurrent.atomic.AtomicLong();
     private volatile boolean accepting;
@@ -51,6 +54,9 @@ public class MqttIngestConsumer extends DefaultConsumer {
         super(endpoint, processor);
         this.endpoint = endpoint;
         this.pattern = TopicPattern.of(endpoint.getTopic());
+        // the broker keeps a message for its resent copy no longer than the session lasts
+        Long expiry = endpoint.getClient() instanceof DeferredConnectMqttClient d ? d.sessionExpirySeconds() : null;
+        this.receipts = new Receipts(100_000, expiry == null ? TimeUnit.DAYS.toSeconds(1) : expiry);
     }
 
     /** Messages received and not yet acked (queued, in a batch the route works on, or waiting for their ack). */
@@ -101,15 +107,26 @@ public class MqttIngestConsumer extends DefaultConsumer {
             return; // not acked: the broker sends it again with the session
         }
         IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos(), connection());
+        // a payload without a timestamp is stamped on receipt; a copy the broker sends again (its ack was lost) takes
+        // the original's receipt time (Receipts), so it lands under the same key
+        String receiptKey = receipts.isEmpty() ? null : Receipts.key(topic, m.payload());
+        Instant original = receiptKey == null ? null : receipts.original(receiptKey, m.connection());
+        PayloadTimestamps.Receipt receipt = PayloadTimestamps.receivedAt(original);
         try {
             Map<String, Object> levels = new HashMap<>(4);
             pattern.read(topic, levels);
             m.body(endpoint.getParser().parse(topic, m.payload(), levels));
+            if (receipt.used() && m.qos() > 0) {
+                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), receipt.at(),
+                        m.connection()));
+            }
         } catch (InvalidMessageException e) {
             m.reject(e);
         } catch (RuntimeException | StackOverflowError e) {
             // a parser bug must not stop the route: the message becomes a dead letter that says so
             m.reject(new InvalidMessageException("could not be read: " + e));
+        } finally {
+            PayloadTimestamps.done();
         }
         awaitingAck.incrementAndGet();
         queue.add(m);
@@ -184,6 +201,9 @@ public class MqttIngestConsumer extends DefaultConsumer {
             try {
                 if (m.qos() > 0 && m.connection() == current) {
                     client.messageArrivedComplete(m.mqttId(), m.qos());
+                    if (m.receipt() != null) {
+                        receipts.acked(m.receipt());
+                    }
                 } else if (m.qos() > 0) {
                     // arrived on an earlier connection: the broker sent it again on this one, where that copy is acked
                     LOG.debug("{}: message {} arrived on an earlier connection; not acked here", getRouteId(), m.mqttId());

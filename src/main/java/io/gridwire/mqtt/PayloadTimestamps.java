@@ -14,15 +14,57 @@ import io.gridwire.telemetry.InvalidMessageException;
  * {@code timestamps.earliest} (default 2000-01-01: a device that has not synced its clock yet stamps 1970) and not
  * more than {@code timestamps.maxFutureSkew} ahead of gridwire's clock (default 5 minutes: a clock further ahead would
  * freeze every "newest wins" state until real time caught up with it). Anything else is a dead letter naming the
- * clock. A payload without one (where the family allows it) is stamped with the time of receipt. Both are cut to
- * microseconds, PostgreSQL's precision, so the same instant is matched in Java, PostgreSQL, the TSDB and Kafka ids.
+ * clock. A payload without one (where the family allows it) is stamped with the time of receipt: the
+ * {@code mqtt-ingest:} consumer sets it per message ({@link #receivedAt}) so that a redelivered copy of a message
+ * gets the receipt time of its first delivery and is stored under the same key (see {@link MqttIngestConsumer}).
+ * Both are cut to microseconds, PostgreSQL's precision, so the same instant is matched in Java, PostgreSQL, the TSDB
+ * and Kafka ids.
  */
 public final class PayloadTimestamps {
 
     private static volatile Instant earliest = Instant.parse("2000-01-01T00:00:00Z");
     private static volatile Duration maxFutureSkew = Duration.ofMinutes(5);
 
+    /** The receipt time of the message a parser reads on this thread, and whether the parser took it. */
+    public static final class Receipt {
+        private final Instant at;
+        private boolean used;
+
+        private Receipt(Instant at) {
+            this.at = at;
+        }
+
+        /** The receipt time (microseconds). */
+        public Instant at() {
+            return at;
+        }
+
+        /** Whether the payload had no timestamp and was stamped with {@link #at()}. */
+        public boolean used() {
+            return used;
+        }
+    }
+
+    private static final ThreadLocal<Receipt> RECEIPT = new ThreadLocal<>();
+
     private PayloadTimestamps() {
+    }
+
+    /**
+     * Sets the receipt time for the parsing of one message on this thread (until {@link #done}).
+     *
+     * @param at the message's first receipt (a redelivered copy's is remembered), or null for now
+     * @return the receipt; {@link Receipt#used()} says afterwards whether the payload needed it
+     */
+    public static Receipt receivedAt(Instant at) {
+        Receipt r = new Receipt((at == null ? Instant.now() : at).truncatedTo(ChronoUnit.MICROS));
+        RECEIPT.set(r);
+        return r;
+    }
+
+    /** Ends the receipt set by {@link #receivedAt} on this thread. */
+    public static void done() {
+        RECEIPT.remove();
     }
 
     /**
@@ -48,7 +90,12 @@ public final class PayloadTimestamps {
     public static Instant of(JsonNode payload) throws InvalidMessageException {
         JsonNode t = payload.get("timestamp");
         if (t == null || t.isNull()) {
-            return Instant.now().truncatedTo(ChronoUnit.MICROS);
+            Receipt r = RECEIPT.get();
+            if (r == null) {
+                return Instant.now().truncatedTo(ChronoUnit.MICROS);
+            }
+            r.used = true;
+            return r.at;
         }
         return parse(t.isTextual() ? t.asText() : t.toString());
     }

@@ -32,6 +32,12 @@ public final class DependencyCheck extends AbstractHealthCheck {
         String problem(Map<String, Object> details) throws Exception;
     }
 
+    /** What is wrong with the topics gridwire writes, asked through a Kafka admin client; null when nothing. */
+    @FunctionalInterface
+    public interface TopicsProbe {
+        String problem(Admin admin) throws Exception;
+    }
+
     private final Probe probe;
 
     public DependencyCheck(String id, Probe probe) {
@@ -71,7 +77,8 @@ public final class DependencyCheck extends AbstractHealthCheck {
     }
 
     /**
-     * Tells whether the sink that raised a failure answers right now, from the failure's kind: a PostgreSQL error asks
+     * Tells whether the sink that raised a failure answered it and answers right now: a failure without an answer (a
+     * refused or lost connection) is never one; otherwise, from the failure's kind, a PostgreSQL error asks
      * {@code postgresql}, an InfluxDB API error {@code influxdb}, a Kafka error {@code kafka} (see
      * {@link io.gridwire.sink.SinkPipeline#setSinkAnswering}). A failure of another kind: false (not known to answer).
      *
@@ -80,6 +87,17 @@ public final class DependencyCheck extends AbstractHealthCheck {
     public static java.util.function.Predicate<Throwable> sinkAnswering(DependencyCheck postgresql, DependencyCheck influxdb,
                                                                         DependencyCheck kafka) {
         return failure -> {
+            for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+                // no answer at all (refused, reset, unreachable, no connection from the pool): not the message's doing,
+                // whatever the probe says a moment later
+                if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
+                    || t instanceof java.net.UnknownHostException || t instanceof java.net.SocketException
+                    || t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLRecoverableException
+                    || t instanceof java.sql.SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")
+                    || t instanceof com.influxdb.exceptions.InfluxException i && i.status() == 0) {
+                    return false;
+                }
+            }
             for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
                 if (t instanceof java.sql.SQLException) {
                     return postgresql.reachable();
@@ -108,7 +126,9 @@ public final class DependencyCheck extends AbstractHealthCheck {
             details.put("broker", client.getServerURI());
             details.put("client_id", client.getClientId());
             if (client.isConnected()) {
-                return null;
+                // connected, but another connection with this client id keeps taking the session: say so
+                String takeover = client.takeoverProblem();
+                return takeover == null ? null : "MQTT client " + client.getClientId() + ": " + takeover;
             }
             String error = client.lastError();
             return "MQTT client " + client.getClientId() + " not connected to " + where(client.getServerURI())
@@ -131,9 +151,10 @@ public final class DependencyCheck extends AbstractHealthCheck {
     /**
      * Kafka: the cluster can be described within 3 s, and every topic gridwire writes exists.
      *
-     * @param topicsProblem null while every topic gridwire writes exists, else which are missing and why
+     * @param topicsProblem given the check's admin client: null while every topic gridwire writes exists, else which
+     *                      are missing and why
      */
-    public static DependencyCheck kafka(String bootstrap, java.util.function.Supplier<String> topicsProblem) {
+    public static DependencyCheck kafka(String bootstrap, TopicsProbe topicsProblem) {
         Admin[] admin = new Admin[1];
         return new DependencyCheck("kafka", details -> {
             details.put("bootstrap_servers", bootstrap);
@@ -146,7 +167,7 @@ public final class DependencyCheck extends AbstractHealthCheck {
             try {
                 details.put("nodes", admin[0].describeCluster(new DescribeClusterOptions().timeoutMs(2500)).nodes()
                         .get(3, TimeUnit.SECONDS).size());
-                return topicsProblem.get();
+                return topicsProblem.problem(admin[0]);
             } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
                 Throwable cause = e.getCause() == null ? e : e.getCause();
                 return "Kafka at " + bootstrap + " unreachable: " + cause.getClass().getSimpleName()

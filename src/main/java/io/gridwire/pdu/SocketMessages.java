@@ -90,16 +90,20 @@ public class SocketMessages {
                 }
             }
             try (PreparedStatement log = c.prepareStatement("INSERT INTO pdu.device_data_logs (device_id, socket_id, data_json, "
-                                                            + "\"timestamp\") VALUES (?, ?, ?::jsonb, ?) ON CONFLICT DO NOTHING");
+                                                            + "\"timestamp\") VALUES (?, ?, ?::jsonb, ?) ON CONFLICT (device_id, socket_id, \"timestamp\") "
+                                                            + "DO UPDATE SET data_json = excluded.data_json "
+                                                            + "WHERE device_data_logs.data_json IS DISTINCT FROM excluded.data_json");
                  PreparedStatement state = c.prepareStatement(
                          "INSERT INTO pdu.device_current_state AS s (device_id, socket_id, voltage, current, power, energy, "
                          + "temperature, data_json, \"timestamp\") VALUES (?,?,?,?,?,?,?,?::jsonb,?) ON CONFLICT (device_id) "
                          + "DO UPDATE SET socket_id = excluded.socket_id, voltage = excluded.voltage, current = excluded.current, "
                          + "power = excluded.power, energy = excluded.energy, temperature = excluded.temperature, "
                          + "data_json = excluded.data_json, \"timestamp\" = excluded.\"timestamp\", updated_at = now() "
-                         + "WHERE s.\"timestamp\" < excluded.\"timestamp\"")) {
-                // the current state: the newest reading per device only (one multi-row upsert may not touch a row twice)
+                         + "WHERE s.\"timestamp\" <= excluded.\"timestamp\"")) {
+                // the current state: the newest reading per device only, and the log: a key once, its later arrival
+                // (one multi-row upsert may not touch a row twice; equal timestamps: the later arrival wins)
                 Map<String, SocketMessage> newest = new java.util.LinkedHashMap<>();
+                Map<java.util.List<Object>, SocketMessage> logs = new java.util.LinkedHashMap<>();
                 stored.clear();
                 for (int i = 0; i < batch.size(); i++) {
                     SocketMessage m = batch.get(i);
@@ -111,12 +115,16 @@ public class SocketMessages {
                         continue;
                     }
                     stored.add(m);
-                    log.setString(1, deviceId);
+                    logs.put(java.util.List.of(deviceId, m.socketId(), m.timestamp()), m);
+                    newest.merge(deviceId, m, (a, b) -> b.timestamp().isBefore(a.timestamp()) ? a : b);
+                }
+                for (var e : logs.entrySet()) {
+                    SocketMessage m = e.getValue();
+                    log.setString(1, (String) e.getKey().get(0));
                     log.setLong(2, m.socketId());
                     log.setString(3, m.json());
                     log.setTimestamp(4, Timestamp.from(m.timestamp()));
                     log.addBatch();
-                    newest.merge(deviceId, m, (a, b) -> b.timestamp().isAfter(a.timestamp()) ? b : a);
                 }
                 for (var e : newest.entrySet()) {
                     String deviceId = e.getKey();

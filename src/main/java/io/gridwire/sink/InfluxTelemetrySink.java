@@ -40,7 +40,8 @@ public class InfluxTelemetrySink {
 
     public void write(List<Reading> readings) throws Exception {
         List<String> lines = new ArrayList<>(readings.size());
-        for (Reading r : readings) {
+        // a key twice in the batch: its later reading, as in PostgreSQL
+        for (Reading r : PostgresTelemetrySink.lastPerKey(readings)) {
             lines.add(line(r));
         }
         long start = System.nanoTime();

@@ -19,29 +19,29 @@ import org.slf4j.LoggerFactory;
  * the EMS topics of seed 003 with their retention and -dlt topics, ...), so gridwire also works against a Kafka with
  * {@code auto.create.topics.enable=false} (Redpanda's and most managed services' default). Existing topics are left
  * as they are. While Kafka is unreachable or refuses (e.g. no CREATE permission) it keeps trying in the background
- * every 10 s, and {@link #problem()} says which topics are still missing and why (the Kafka health check reports it).
+ * every 10 s, and {@link #problem} says which topics are missing and why (the Kafka health check reports it, also for
+ * a topic deleted after start-up). Partitions and replication factor: as configured, else the broker's defaults.
  */
 public class KafkaTopics {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTopics.class);
 
     private final String bootstrap;
-    private final int partitions;
-    private final short replication;
+    private final java.util.Optional<Integer> partitions;
+    private final java.util.Optional<Short> replication;
     /** Topic name to its retention.ms (null: the broker's default). */
     private final Map<String, Long> retentionMsByTopic = new LinkedHashMap<>();
-    private volatile Set<String> missing = Set.of();
     private volatile String lastError;
 
     /**
      * @param bootstrap   Kafka bootstrap servers (host:port,...)
-     * @param partitions  partitions of a topic gridwire creates
-     * @param replication its replication factor
+     * @param partitions  partitions of a topic gridwire creates; null: the broker's num.partitions
+     * @param replication its replication factor; null: the broker's default.replication.factor
      */
-    public KafkaTopics(String bootstrap, int partitions, short replication) {
+    public KafkaTopics(String bootstrap, Integer partitions, Short replication) {
         this.bootstrap = bootstrap;
-        this.partitions = partitions;
-        this.replication = replication;
+        this.partitions = java.util.Optional.ofNullable(partitions);
+        this.replication = java.util.Optional.ofNullable(replication);
     }
 
     /**
@@ -58,7 +58,7 @@ public class KafkaTopics {
 
     /** Tries once now (a few seconds at most), then in the background until every topic exists. */
     public void ensure() {
-        missing = new TreeSet<>(retentionMsByTopic.keySet());
+        lastError = "not created yet";
         if (tryCreate()) {
             return;
         }
@@ -75,11 +75,26 @@ public class KafkaTopics {
         t.start();
     }
 
-    /** Null once every topic exists, else which are missing and the last reason they could not be created. */
-    public String problem() {
-        Set<String> m = missing;
-        return m.isEmpty() ? null : "Kafka topic(s) " + String.join(", ", m) + " missing"
-                                    + (lastError == null ? "" : ": " + lastError);
+    /**
+     * Lists the topics through {@code admin} (the health check's client).
+     *
+     * @return null when every topic gridwire writes exists, else which are missing and the last reason they could not
+     *         be created
+     * @throws Exception when Kafka cannot list its topics within 3 s
+     */
+    public String problem(Admin admin) throws Exception {
+        Set<String> existing = admin.listTopics().names().get(3, TimeUnit.SECONDS);
+        Set<String> missing = new TreeSet<>();
+        synchronized (this) {
+            for (String t : retentionMsByTopic.keySet()) {
+                if (!existing.contains(t)) {
+                    missing.add(t);
+                }
+            }
+        }
+        String why = lastError;
+        return missing.isEmpty() ? null : "Kafka topic(s) " + String.join(", ", missing) + " missing"
+                                          + (why == null ? " (deleted after start-up?)" : ": " + why);
     }
 
     private synchronized boolean tryCreate() {
@@ -96,21 +111,23 @@ public class KafkaTopics {
             for (NewTopic t : create) {
                 try {
                     admin.createTopics(List.of(t)).all().get(8, TimeUnit.SECONDS);
-                    LOG.info("Created Kafka topic {} ({} partitions, replication {}, retention.ms {})", t.name(), partitions,
-                            replication, t.configs() == null ? "broker default" : t.configs().get("retention.ms"));
+                    LOG.info("Created Kafka topic {} ({} partitions, replication {}, retention.ms {})", t.name(),
+                            partitions.map(String::valueOf).orElse("broker default"),
+                            replication.map(String::valueOf).orElse("broker default"),
+                            t.configs() == null ? "broker default" : t.configs().get("retention.ms"));
                 } catch (java.util.concurrent.ExecutionException e) {
                     if (!(e.getCause() instanceof org.apache.kafka.common.errors.TopicExistsException)) {
                         throw e; // created meanwhile by someone else is fine: left as it is
                     }
                 }
             }
-            missing = Set.of();
             lastError = null;
             return true;
         } catch (Exception e) {
             Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
             lastError = cause.getClass().getSimpleName() + (cause.getMessage() == null ? "" : " " + cause.getMessage());
-            LOG.warn("Cannot check or create the Kafka topics {} yet ({}); retrying every 10 s", missing, lastError);
+            LOG.warn("Cannot check or create the Kafka topics {} yet ({}); retrying every 10 s", retentionMsByTopic.keySet(),
+                    lastError);
             return false;
         }
     }

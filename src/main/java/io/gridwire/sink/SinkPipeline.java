@@ -36,11 +36,13 @@ import io.gridwire.mqtt.IngestMessage;
  * commits the rest: that message is rejected as above without halving the batch.</li>
  * <li>A failure that looks transient but persists while the sink answers (its health probe, see
  * {@link #setSinkAnswering}, says it is reachable: e.g. the TSDB answering HTTP 500 for one field name, every time)
- * will not heal by retrying: after {@code isolateAfterAttempts} attempts the batch is written again in halves, and a
- * single message that still fails while its sink answers is rejected like above, naming the sink's answer. While the
- * sink is unreachable, nothing is isolated: the batch waits as above.</li>
- * <li>{@link #heldBack()} says since when and why a batch has been waiting (the ingest health check turns it DOWN past
- * a bound).</li>
+ * may not heal by retrying: after {@code isolateAfterAttempts} such attempts in a row the batch is written again in
+ * halves, in order, down to the single messages that still fail while the sink answers. If another part of the batch
+ * committed meanwhile (proof that the sink takes writes), those messages are rejected like above, naming the sink's
+ * answer; if nothing committed (a sink that answers its probe but takes no writes: a read-only standby, a full disk)
+ * or a part failed while the sink did not answer, nothing is rejected and what is left waits as above.</li>
+ * <li>{@link #heldBack()} says since when and why the longest-waiting batch has been waiting, and at which stage (the
+ * ingest health check turns it DOWN past a bound).</li>
  * </ul>
  */
 public class SinkPipeline extends AsyncProcessorSupport {
@@ -103,8 +105,8 @@ public class SinkPipeline extends AsyncProcessorSupport {
     private int isolateAfterAttempts = 5;
     /** Whether the sink that raised a failure answers right now (its health probe); never, unless set. */
     private java.util.function.Predicate<Throwable> sinkAnswering = failure -> false;
-    /** While a batch waits for a stage: since when (System.nanoTime) and why; null when nothing waits. */
-    private volatile Waiting waiting;
+    /** Per stage URI, the batch waiting for it: since when (System.nanoTime) and why; absent when none waits. */
+    private final java.util.Map<String, Waiting> waiting = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** A batch waiting for a stage: since (System.nanoTime()), the stage, the last failure. */
     public record Waiting(long sinceNanos, String stage, String reason) {
@@ -163,9 +165,15 @@ public class SinkPipeline extends AsyncProcessorSupport {
         return name;
     }
 
-    /** The batch waiting for an unavailable stage right now, or null when none waits. */
+    /** The batch that has waited longest for an unavailable stage right now, or null when none waits. */
     public Waiting heldBack() {
-        return waiting;
+        Waiting oldest = null;
+        for (Waiting w : waiting.values()) {
+            if (oldest == null || w.sinceNanos() - oldest.sinceNanos() < 0) {
+                oldest = w;
+            }
+        }
+        return oldest;
     }
 
     /**
@@ -173,7 +181,7 @@ public class SinkPipeline extends AsyncProcessorSupport {
      * @return null unless a batch has waited longer than {@code boundMs}; else "held back N s by STAGE: REASON"
      */
     public String heldBackLongerThan(long boundMs) {
-        Waiting w = waiting;
+        Waiting w = heldBack();
         return w == null || w.waitedMs() <= boundMs ? null
                 : "held back " + w.waitedMs() / 1000 + " s by " + w.stage() + ": " + w.reason();
     }
@@ -326,20 +334,16 @@ public class SinkPipeline extends AsyncProcessorSupport {
      */
     private boolean writeWithRetry(Run r, String uri, List<IngestMessage> messages) throws InterruptedException {
         try {
-            return writeWithRetry(r, uri, messages, false);
+            return retry(r, uri, messages);
         } finally {
-            waiting = null;
+            waiting.remove(uri);
         }
     }
 
-    /**
-     * @param isolating true for a part of a batch that kept failing while its sink answered: a failure while the sink
-     *                  still answers halves it at once, and a single message is rejected
-     */
-    private boolean writeWithRetry(Run r, String uri, List<IngestMessage> messages, boolean isolating)
-            throws InterruptedException {
+    private boolean retry(Run r, String uri, List<IngestMessage> messages) throws InterruptedException {
         long delay = initialRetryMs;
         int attempt = 1;
+        int answeredInARow = 0;
         while (true) {
             Throwable failure;
             try {
@@ -353,30 +357,17 @@ public class SinkPipeline extends AsyncProcessorSupport {
                     LOG.info("{}: {} is back; the waiting batch of {} committed at attempt {}", name, uri, messages.size(),
                             attempt);
                 }
-                waiting = null;
                 return true;
             }
             boolean live = r.running && !Thread.currentThread().isInterrupted();
-            boolean permanent = !SinkFailures.isTransient(failure);
-            // transient by its kind, but it keeps failing while the sink answers: it will not heal by retrying
-            boolean wontHeal = !permanent && live && (isolating || attempt >= isolateAfterAttempts) && answers(failure);
-            if ((permanent || wontHeal) && live) {
+            if (!SinkFailures.isTransient(failure) && live) {
                 if (messages.size() > 1) {
-                    LOG.warn("{}: {} {} a batch of {} ({}); writing it again in halves", name, uri,
-                            permanent ? "rejected" : "keeps failing while its sink answers, after " + attempt + " attempts,",
-                            messages.size(), SinkFailures.describe(failure));
+                    LOG.warn("{}: {} rejected a batch of {} ({}); writing it again in halves", name, uri, messages.size(),
+                            SinkFailures.describe(failure));
                     int half = messages.size() / 2;
-                    return writeWithRetry(r, uri, messages.subList(0, half), wontHeal)
-                           && writeWithRetry(r, uri, messages.subList(half, messages.size()), wontHeal);
+                    return retry(r, uri, messages.subList(0, half)) && retry(r, uri, messages.subList(half, messages.size()));
                 }
-                String reason = SinkFailures.describe(failure);
-                if (wontHeal) {
-                    reason = reason + " (sink reachable; the message failed " + attempt + " time(s) alone after its batch failed "
-                             + isolateAfterAttempts + " times)";
-                    LOG.warn("{}: {} keeps failing on one message while its sink answers; it becomes a dead letter: {}", name,
-                            uri, reason);
-                }
-                messages.get(0).reject(new SinkRejectedException(reason, failure));
+                messages.get(0).reject(new SinkRejectedException(SinkFailures.describe(failure), failure));
                 return true;
             }
             if (!r.running) {
@@ -384,13 +375,111 @@ public class SinkPipeline extends AsyncProcessorSupport {
                         messages.size());
                 return false;
             }
-            Waiting w = waiting;
-            waiting = new Waiting(w == null ? System.nanoTime() : w.sinceNanos(), uri, SinkFailures.describe(failure));
+            // transient by its kind; counted while the sink answers its probe (an outage resets the count)
+            answeredInARow = answers(failure) ? answeredInARow + 1 : 0;
+            if (answeredInARow >= isolateAfterAttempts && live) {
+                LOG.warn("{}: {} keeps failing while its sink answers ({} attempts in a row: {}); writing the batch of {} "
+                         + "in halves to find what fails alone", name, uri, answeredInARow, SinkFailures.describe(failure),
+                        messages.size());
+                Isolation iso = new Isolation(uri, answeredInARow);
+                iso.run(messages, failure);
+                List<IngestMessage> left = iso.left(messages);
+                if (left.isEmpty()) {
+                    return true;
+                }
+                messages = left;
+                answeredInARow = 0;
+            }
+            Waiting w = waiting.get(uri);
+            waiting.put(uri, new Waiting(w == null ? System.nanoTime() : w.sinceNanos(), uri, SinkFailures.describe(failure)));
             LOG.warn("{}: {} unavailable (attempt {}, {} messages waiting, retry in {} ms): {}", name, uri, attempt,
                     messages.size(), delay, SinkFailures.describe(failure));
             Thread.sleep(delay);
             delay = Math.min(delay * 2, maxRetryMs);
             attempt++;
+        }
+    }
+
+    /**
+     * One pass over a batch that keeps failing while its sink answers: its parts are written in order, halved down to
+     * the single messages that fail alone (suspects). Suspects are rejected only if some part committed meanwhile
+     * (the sink takes writes, so the failure is the message's); a part failing while the sink does not answer ends
+     * the pass, and it and everything after it is left for the caller to retry, in order.
+     */
+    private final class Isolation {
+        private final String uri;
+        private final int batchAttempts;
+        /** Some part committed during this pass: the sink takes writes. */
+        private boolean committed;
+        /** A part failed while the sink did not answer: nothing more is written in this pass. */
+        private boolean sinkDown;
+        private final java.util.Map<IngestMessage, Throwable> suspects = new java.util.IdentityHashMap<>();
+        private final java.util.Set<IngestMessage> untried = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+
+        Isolation(String uri, int batchAttempts) {
+            this.uri = uri;
+            this.batchAttempts = batchAttempts;
+        }
+
+        /** Writes {@code part} (unless it is known to have failed with {@code knownFailure}), halving what fails. */
+        void run(List<IngestMessage> part, Throwable knownFailure) {
+            if (sinkDown) {
+                untried.addAll(part);
+                return;
+            }
+            Throwable f = knownFailure;
+            if (f == null) {
+                try {
+                    f = write(uri, part);
+                } catch (RuntimeException e) {
+                    f = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e);
+                }
+            }
+            if (f == null) {
+                committed = true;
+                return;
+            }
+            boolean permanent = !SinkFailures.isTransient(f);
+            if (!permanent && !answers(f)) {
+                sinkDown = true;
+                untried.addAll(part);
+                return;
+            }
+            if (part.size() == 1) {
+                if (permanent) {
+                    part.get(0).reject(new SinkRejectedException(SinkFailures.describe(f), f));
+                } else {
+                    suspects.put(part.get(0), f);
+                }
+                return;
+            }
+            int half = part.size() / 2;
+            run(part.subList(0, half), null);
+            run(part.subList(half, part.size()), null);
+        }
+
+        /** Rejects the suspects if the sink took writes; returns what is left to retry, in the batch's order. */
+        List<IngestMessage> left(List<IngestMessage> batch) {
+            if (committed) {
+                suspects.forEach((m, f) -> {
+                    String reason = SinkFailures.describe(f) + " (the sink answers and took the rest of the batch; this message "
+                                    + "failed alone after " + batchAttempts + " failed attempts of its batch)";
+                    LOG.warn("{}: {} keeps failing on one message (topic {}) while it takes the others; dead letter: {}", name,
+                            uri, m.topic(), reason);
+                    m.reject(new SinkRejectedException(reason, f));
+                });
+            }
+            List<IngestMessage> left = new ArrayList<>();
+            for (IngestMessage m : batch) {
+                if (untried.contains(m) || (!committed && suspects.containsKey(m))) {
+                    left.add(m);
+                }
+            }
+            if (!committed && !suspects.isEmpty()) {
+                LOG.warn("{}: {} failed every part of the batch while its sink answers its probe (it takes no writes?); "
+                         + "nothing is rejected, the batch waits", name, uri);
+            }
+            return left;
         }
     }
 

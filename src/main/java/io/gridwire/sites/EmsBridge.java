@@ -190,12 +190,14 @@ public class EmsBridge implements PayloadParser {
                     storeStatus(c, m.device(), m.status(), m.reason(), m.timestamp());
                 }
             }
+            // keyed by status too: two changes with one timestamp (ONLINE then OFFLINE) are two events
             try (PreparedStatement st = c.prepareStatement("SELECT id, payload FROM ems_status_events WHERE serial_number = ? "
-                                                           + "AND ts = ? AND sent_at IS NULL")) {
+                                                           + "AND ts = ? AND new_status = ? AND sent_at IS NULL")) {
                 for (EmsMessage m : batch) {
                     if (m.kind() == EmsMessage.Kind.STATUS && m.device() != null) {
                         st.setString(1, m.serialNumber());
                         st.setTimestamp(2, Timestamp.from(m.timestamp()));
+                        st.setString(3, m.status());
                         try (ResultSet rs = st.executeQuery()) {
                             if (rs.next()) {
                                 m.pendingEvent(rs.getLong(1), rs.getString(2));
@@ -215,12 +217,16 @@ public class EmsBridge implements PayloadParser {
                 rs.next();
                 previous = rs.getString(1);
                 Timestamp at = rs.getTimestamp(2);
-                if (at != null && !ts.isAfter(at.toInstant())) {
-                    return; // stale or a redelivery: the stored status is as new or newer
+                // OFFLINE after another status always applies: a last will carries the time the device connected,
+                // older than what it sent since, and the broker publishes it when the device is gone
+                boolean goneOffline = status.equals("OFFLINE") && previous != null && !previous.equals("OFFLINE");
+                if (at != null && ts.isBefore(at.toInstant()) && !goneOffline) {
+                    return; // stale: the stored status is newer (equal timestamps: the later arrival wins)
                 }
             }
         }
-        try (PreparedStatement st = c.prepareStatement("UPDATE ems_devices SET status = ?, status_at = ? WHERE serial_number = ?")) {
+        try (PreparedStatement st = c.prepareStatement(
+                "UPDATE ems_devices SET status = ?, status_at = greatest(status_at, ?) WHERE serial_number = ?")) {
             st.setString(1, status);
             st.setTimestamp(2, Timestamp.from(ts));
             st.setString(3, d.serialNumber());

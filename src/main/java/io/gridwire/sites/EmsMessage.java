@@ -78,9 +78,13 @@ public final class EmsMessage {
         return reason;
     }
 
-    /** The stable id Kafka consumers can spot a redelivered record by: serial@timestamp#kind. */
+    /**
+     * The id Kafka consumers can spot a redelivered record by ({@link io.gridwire.sink.KafkaRecords#messageId}): the
+     * same for the same message, different for different content under the same serial number and timestamp.
+     */
     public String messageId() {
-        return serialNumber + "@" + timestamp + (kind == Kind.TELEMETRY ? "#telemetry" : "#status");
+        return io.gridwire.sink.KafkaRecords.messageId(serialNumber, timestamp.toString(),
+                kind == Kind.TELEMETRY ? "telemetry " + telemetry : "status " + status + " " + reason);
     }
 
     /** The device, once the store stage resolved it; null before. */

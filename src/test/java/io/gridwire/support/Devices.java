@@ -64,6 +64,14 @@ public final class Devices implements AutoCloseable {
         client.publish(topic, m);
     }
 
+    /** Publishes a retained message (the broker keeps it and sends it to every new subscription). */
+    public void publishRetained(String topic, String payload) throws MqttException {
+        MqttMessage m = new MqttMessage(payload.getBytes(StandardCharsets.UTF_8));
+        m.setQos(qos);
+        m.setRetained(true);
+        client.publish(topic, m);
+    }
+
     public void publishReading(String deviceId, Instant ts, double power, double voltage, double current, double energy)
             throws MqttException {
         publish("energy/devices/" + deviceId + "/data", reading(deviceId, ts, power, voltage, current, energy));
