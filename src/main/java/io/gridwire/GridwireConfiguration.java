@@ -186,6 +186,11 @@ public class GridwireConfiguration implements CamelConfiguration {
         SocketSubscriptions sockets = new SocketSubscriptions(context, dataSource, clientId,
                 p.integer("mqtt.sessionExpirySeconds"), p.integer("mqtt.connectRetrySeconds"));
         registry.bind("socketSubscriptions", sockets);
+        // a socket broker that is down is named in the mqtt-pdu-brokers health detail and counted here
+        for (boolean up : new boolean[] {true, false}) {
+            meters.gauge("gridwire_pdu_brokers", () -> sockets.brokerProblems().values().stream()
+                    .filter(problem -> (problem == null) == up).count(), "state", up ? "up" : "down");
+        }
         context.getManagementStrategy().addEventNotifier(sockets);
         SocketMessages socketMessages = new SocketMessages(dataSource, sockets, payloads);
         sockets.setParsers(socketMessages::parserFor);

@@ -121,13 +121,14 @@ class AutocoreTest {
         // the same messages again (a redelivery) change nothing
         mqtt.publish("autocore/" + id + "/telemetry", "{\"device_id\":\"" + id + "\",\"temperature\":25.6,\"humidity\":45.2,"
                 + "\"voltage\":3.28,\"memory_free\":45120,\"timestamp\":\"2025-01-28T10:30:15Z\"}");
-        mqtt.publish("autocore/" + id + "/status", "{\"device_id\":\"" + id + "\",\"status\":\"offline\","
-                + "\"timestamp\":\"2025-01-28T10:00:00Z\"}"); // older than the stored status: ignored
+        // older than the stored status: ignored (an older offline after an online would apply: a last will)
+        mqtt.publish("autocore/" + id + "/status", "{\"device_id\":\"" + id + "\",\"status\":\"online\","
+                + "\"ip_address\":\"10.9.9.9\",\"timestamp\":\"2025-01-28T10:00:00Z\"}");
         String marker = device("marker");
         mqtt.publish("autocore/" + marker + "/status", "{\"status\":\"online\"}");
         await().atMost(SOON).until(() -> row("SELECT 1 FROM autocore.devices WHERE device_id = ?", marker) != null);
         assertEquals(1, Sinks.count("SELECT count(*) FROM autocore.telemetry WHERE device_id = ?", id));
-        assertEquals(true, row("SELECT is_online FROM autocore.devices WHERE device_id = ?", id).get("is_online"),
+        assertEquals("192.168.1.100", row("SELECT ip_address FROM autocore.devices WHERE device_id = ?", id).get("ip_address"),
                 "a stale status does not overwrite a newer one");
         assertEquals(200, api.get("/api/v1/autocore/devices/" + id).status());
     }

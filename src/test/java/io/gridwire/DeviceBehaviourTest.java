@@ -83,6 +83,11 @@ class DeviceBehaviourTest {
         return "ESP32_t" + name + "_" + UUID.randomUUID().toString().substring(0, 6);
     }
 
+    /** AutoCore telemetry points of one device in the TSDB. */
+    private static long autocorePoints(String deviceId) {
+        return Sinks.points("select count() c from autocore_telemetry where device_id = '" + deviceId + "'").get(0).get("c").asLong();
+    }
+
     private static long deadLetters(String topicLike) {
         return Sinks.count("SELECT count(*) FROM dead_letters WHERE topic LIKE ?", topicLike);
     }
@@ -124,8 +129,7 @@ class DeviceBehaviourTest {
         }
         long start = System.nanoTime();
         await().atMost(SOON).until(() -> deadLetters(topic) == 1);
-        await().atMost(SOON).until(() -> Sinks.points("select count() c from autocore_telemetry where device_id = '" + id + "'")
-                                                 .get(0).get("c").asLong() == 5);
+        await().atMost(SOON).until(() -> autocorePoints(id) == 5);
         System.out.printf("poison: dead letter and the 5 others in the TSDB %.1f s after publishing; reason: %s%n",
                 (System.nanoTime() - start) / 1e9, deadLetterReason(topic));
         assertTrue(deadLetterReason(topic).contains("the sink answers"), deadLetterReason(topic));
@@ -134,8 +138,7 @@ class DeviceBehaviourTest {
 
         // the family goes on: a later message lands at once, and nothing is held back
         device.publish(topic, "{\"temperature\":30,\"timestamp\":\"" + t0.plusSeconds(10) + "\"}");
-        await().atMost(SOON).until(() -> Sinks.points("select count() c from autocore_telemetry where device_id = '" + id + "'")
-                                                 .get(0).get("c").asLong() == 6);
+        await().atMost(SOON).until(() -> autocorePoints(id) == 6);
         assertEquals(200, api.get("/observe/health").status(), api.get("/observe/health").text());
         assertEquals("healthy", api.get("/health/mqtt-monitor").json().path("status").asText());
         assertEquals(1, deadLetters(topic));

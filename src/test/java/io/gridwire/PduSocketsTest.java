@@ -194,6 +194,8 @@ class PduSocketsTest {
             // one socket's broker is not gridwire's own dependency: named DOWN in the detail, gridwire stays ready
             await().atMost(SOON).until(() -> api.healthCheck("mqtt-pdu-brokers").toString().contains("DOWN"));
             assertEquals(200, api.get("/observe/health").status(), api.get("/observe/health").text());
+            assertTrue(api.get("/observe/metrics").text().contains("gridwire_pdu_brokers{state=\"down\"} 1.0"),
+                    "a metric counts it");
             second.start();
             await().atMost(Duration.ofSeconds(60)).until(() -> status(socket3).get("connected").asBoolean());
             try (Devices other = new Devices("localhost", second.port(), null, null)) {

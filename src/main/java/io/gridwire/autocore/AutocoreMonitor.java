@@ -256,9 +256,13 @@ public class AutocoreMonitor implements PayloadParser {
         // an offline after an online always applies: a last will carries the time the device connected, older than
         // the online status it sent after connecting, and the broker publishes it when the device is gone
         boolean goneOffline = !m.online && before.online && !before.isNew;
-        if (before.statusAt != null && m.timestamp.isBefore(before.statusAt) && !goneOffline) {
-            LOG.debug("AutoCore device {}: status of {} is older than the stored one; kept", m.deviceId, m.timestamp);
-            return; // stale: newer state stays (equal timestamps: the later arrival wins)
+        Instant at = m.timestamp;
+        if (before.statusAt != null && m.timestamp.isBefore(before.statusAt)) {
+            if (!goneOffline) {
+                LOG.debug("AutoCore device {}: status of {} is older than the stored one; kept", m.deviceId, m.timestamp);
+                return; // stale: newer state stays (equal timestamps: the later arrival wins)
+            }
+            at = before.statusAt; // the will's connect time is older: its history row is stamped after the online
         }
         try (PreparedStatement st = c.prepareStatement(
                 "UPDATE autocore.devices SET is_online = ?, ip_address = coalesce(?, ip_address), "
@@ -274,7 +278,7 @@ public class AutocoreMonitor implements PayloadParser {
         }
         boolean ipChanged = m.ipAddress != null && !m.ipAddress.equals(before.ip);
         if (before.isNew || before.online != m.online || ipChanged) {
-            connectivity(c, m.deviceId, m.timestamp, m.online, m.ipAddress != null ? m.ipAddress : before.ip, before,
+            connectivity(c, m.deviceId, at, m.online, m.ipAddress != null ? m.ipAddress : before.ip, before,
                     before.isNew ? "registered" : "status");
         }
         LOG.info("AutoCore device {} status updated: {}", m.deviceId, m.online ? "online" : "offline");
@@ -585,7 +589,8 @@ public class AutocoreMonitor implements PayloadParser {
         Map<String, AutocoreMessage> byKey = new HashMap<>();
         for (AutocoreMessage m : batch) {
             if (m.kind == AutocoreMessage.Kind.RELAY) {
-                byKey.put(m.deviceId + "@" + m.timestamp + "#" + m.relayIndex, m);
+                // keyed by state too: a pulse (on, off) at one timestamp is two notifications, one per message
+                byKey.put(m.deviceId + "@" + m.timestamp + "#" + m.relayIndex + "=" + m.relayState, m);
             }
         }
         if (byKey.isEmpty()) {
@@ -598,7 +603,8 @@ public class AutocoreMonitor implements PayloadParser {
             keys(c, st, byKey.values());
             try (ResultSet rs = st.executeQuery()) {
                 while (rs.next()) {
-                    AutocoreMessage m = byKey.get(rs.getString(2) + "@" + rs.getTimestamp(3).toInstant() + "#" + rs.getInt(4));
+                    AutocoreMessage m = byKey.get(rs.getString(2) + "@" + rs.getTimestamp(3).toInstant() + "#" + rs.getInt(4)
+                                                  + "=" + rs.getBoolean(5));
                     if (m == null) {
                         continue;
                     }
@@ -611,7 +617,8 @@ public class AutocoreMonitor implements PayloadParser {
                     o.put("message", rs.getString(6));
                     o.put("timestamp", m.timestamp.toString());
                     m.records.add(new OutboxRecord(settings.notificationsTopic(), m.deviceId,
-                            m.deviceId + "@" + m.timestamp + "#relay" + m.relayIndex, o.toString(), "autocore.notifications",
+                            m.deviceId + "@" + m.timestamp + "#relay" + m.relayIndex + (rs.getBoolean(5) ? "-on" : "-off"), o.toString(),
+                            "autocore.notifications",
                             rs.getLong(1)));
                     LOG.info("Notification: {}", rs.getString(6));
                 }

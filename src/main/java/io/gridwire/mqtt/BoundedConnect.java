@@ -18,8 +18,12 @@ public final class BoundedConnect {
     private BoundedConnect() {
     }
 
-    /** Connects, or throws (a timeout as Paho's REASON_CODE_CLIENT_TIMEOUT) with the client ready for another try. */
-    public static void connect(MqttAsyncClient client, MqttConnectionOptions options) throws MqttException {
+    /**
+     * Connects, or throws (a timeout as Paho's REASON_CODE_CLIENT_TIMEOUT) with the client ready for another try.
+     *
+     * @return the completed connect token (its session-present flag says whether the broker kept the session)
+     */
+    public static IMqttToken connect(MqttAsyncClient client, MqttConnectionOptions options) throws MqttException {
         int seconds = options.getConnectionTimeout();
         IMqttToken token = client.connect(options, null, null);
         try {
@@ -34,5 +38,6 @@ public final class BoundedConnect {
             }
             throw e;
         }
+        return token;
     }
 }

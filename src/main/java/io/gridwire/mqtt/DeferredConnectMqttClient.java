@@ -93,9 +93,10 @@ public class DeferredConnectMqttClient extends MqttClient {
                     delay = takenOver("DISCONNECT reason 0x8E, session taken over");
                 } else if (quicklyClosedAgain(response)) {
                     // Mosquitto 2.0 closes a taken-over connection without saying why (no DISCONNECT 0x8E): a
-                    // connection the broker closes within seconds, again and again, while reconnecting succeeds
-                    delay = takenOver("the broker closed this connection " + QUICK_CLOSES
-                                      + " times in a row within seconds of connecting; it sends no reason");
+                    // connection the broker closes within seconds, again and again, while reconnecting succeeds.
+                    // A suspicion (a proxy or a broker restarting in a loop looks the same): its backoff stays short
+                    delay = Math.min(16, takenOver("probably: the broker closed this connection " + QUICK_CLOSES
+                                                   + " times within seconds of connecting, within 2 minutes, and sends no reason"));
                 } else {
                     lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
                             : " (" + response.getException().getMessage() + ")");
@@ -156,6 +157,7 @@ public class DeferredConnectMqttClient extends MqttClient {
     static final int QUICK_CLOSES = 3;
     private static final long QUICK_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(15);
     private final java.util.concurrent.atomic.AtomicInteger quickCloses = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile long firstQuickCloseNanos;
 
     /**
      * Whether the broker closed the connection (end of stream, no DISCONNECT) within seconds of its connect, for the
@@ -167,9 +169,14 @@ public class DeferredConnectMqttClient extends MqttClient {
         for (Throwable t = response.getException(); t != null; t = t.getCause() == t ? null : t.getCause()) {
             closedByBroker |= t instanceof java.io.EOFException;
         }
-        if (!closedByBroker || System.nanoTime() - connectedAtNanos > QUICK_CLOSE_NANOS) {
+        long now = System.nanoTime();
+        if (!closedByBroker || now - connectedAtNanos > QUICK_CLOSE_NANOS) {
             quickCloses.set(0);
             return false;
+        }
+        if (quickCloses.get() == 0 || now - firstQuickCloseNanos > TimeUnit.MINUTES.toNanos(2)) {
+            quickCloses.set(0);
+            firstQuickCloseNanos = now; // a new row: closes spread over longer are not one
         }
         return quickCloses.incrementAndGet() >= QUICK_CLOSES;
     }
@@ -208,6 +215,21 @@ public class DeferredConnectMqttClient extends MqttClient {
      */
     public String takeoverProblem() {
         return takeovers.get() > 0 && System.nanoTime() - lastTakeoverNanos < TimeUnit.MINUTES.toNanos(2) ? lastError : null;
+    }
+
+    private volatile int sessionStart;
+
+    /**
+     * The connection ({@link #connectionEpoch()}) the broker's current session began with: messages of connections
+     * before it are never sent again.
+     */
+    public int sessionStartEpoch() {
+        return sessionStart;
+    }
+
+    /** Nanoseconds since the current connection was made. */
+    public long connectionAgeNanos() {
+        return System.nanoTime() - connectedAtNanos;
     }
 
     /** The session expiry this client connects with, in seconds (null: the broker's default). */
@@ -363,9 +385,12 @@ public class DeferredConnectMqttClient extends MqttClient {
             return;
         }
         try {
-            BoundedConnect.connect(aClient, options);
-            epoch.incrementAndGet();
+            IMqttToken connected = BoundedConnect.connect(aClient, options);
+            int now = epoch.incrementAndGet();
             connectedAtNanos = System.nanoTime();
+            if (!connected.getSessionPresent()) {
+                sessionStart = now; // nothing of an earlier connection will be sent again
+            }
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
             for (var s : subscriptions.entrySet()) {

@@ -109,14 +109,19 @@ public class MqttIngestConsumer extends DefaultConsumer {
         IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos(), connection());
         // a payload without a timestamp is stamped on receipt; a copy the broker sends again (its ack was lost) takes
         // the original's receipt time (Receipts), so it lands under the same key
-        String receiptKey = receipts.isEmpty() ? null : Receipts.key(topic, m.payload());
-        Instant original = receiptKey == null ? null : receipts.original(receiptKey, m.connection());
+        String receiptKey = null;
+        Instant original = null;
+        if (!receipts.isEmpty() && endpoint.getClient() instanceof DeferredConnectMqttClient d
+            && d.connectionAgeNanos() < TimeUnit.SECONDS.toNanos(Receipts.COPY_WINDOW_S)) {
+            receiptKey = Receipts.key(topic, m.payload());
+            original = receipts.original(receiptKey, m.connection(), d.sessionStartEpoch(), d.connectionAgeNanos());
+        }
         PayloadTimestamps.Receipt receipt = PayloadTimestamps.receivedAt(original);
         try {
             Map<String, Object> levels = new HashMap<>(4);
             pattern.read(topic, levels);
             m.body(endpoint.getParser().parse(topic, m.payload(), levels));
-            if (receipt.used() && m.qos() > 0) {
+            if (receipt.used() && m.qos() > 0 && receipts.enabled()) {
                 m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), receipt.at(),
                         m.connection()));
             }

@@ -25,17 +25,19 @@ public final class PayloadTimestamps {
     private static volatile Instant earliest = Instant.parse("2000-01-01T00:00:00Z");
     private static volatile Duration maxFutureSkew = Duration.ofMinutes(5);
 
-    /** The receipt time of the message a parser reads on this thread, and whether the parser took it. */
+    /**
+     * The receipt time of the message a parser reads on this thread (read from the clock only when a payload has no
+     * timestamp), and whether the parser took it. One per thread, reused.
+     */
     public static final class Receipt {
-        private final Instant at;
+        private Instant at;
         private boolean used;
-
-        private Receipt(Instant at) {
-            this.at = at;
-        }
 
         /** The receipt time (microseconds). */
         public Instant at() {
+            if (at == null) {
+                at = Instant.now().truncatedTo(ChronoUnit.MICROS);
+            }
             return at;
         }
 
@@ -45,7 +47,9 @@ public final class PayloadTimestamps {
         }
     }
 
-    private static final ThreadLocal<Receipt> RECEIPT = new ThreadLocal<>();
+    private static final ThreadLocal<Receipt> RECEIPT = ThreadLocal.withInitial(Receipt::new);
+    /** Whether a receipt is set on this thread (between receivedAt and done). */
+    private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private PayloadTimestamps() {
     }
@@ -57,14 +61,16 @@ public final class PayloadTimestamps {
      * @return the receipt; {@link Receipt#used()} says afterwards whether the payload needed it
      */
     public static Receipt receivedAt(Instant at) {
-        Receipt r = new Receipt((at == null ? Instant.now() : at).truncatedTo(ChronoUnit.MICROS));
-        RECEIPT.set(r);
+        Receipt r = RECEIPT.get();
+        r.at = at == null ? null : at.truncatedTo(ChronoUnit.MICROS);
+        r.used = false;
+        ACTIVE.set(Boolean.TRUE);
         return r;
     }
 
     /** Ends the receipt set by {@link #receivedAt} on this thread. */
     public static void done() {
-        RECEIPT.remove();
+        ACTIVE.set(Boolean.FALSE);
     }
 
     /**
@@ -90,12 +96,12 @@ public final class PayloadTimestamps {
     public static Instant of(JsonNode payload) throws InvalidMessageException {
         JsonNode t = payload.get("timestamp");
         if (t == null || t.isNull()) {
-            Receipt r = RECEIPT.get();
-            if (r == null) {
+            if (!ACTIVE.get()) {
                 return Instant.now().truncatedTo(ChronoUnit.MICROS);
             }
+            Receipt r = RECEIPT.get();
             r.used = true;
-            return r.at;
+            return r.at();
         }
         return parse(t.isTextual() ? t.asText() : t.toString());
     }

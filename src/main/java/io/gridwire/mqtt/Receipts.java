@@ -17,8 +17,10 @@ import java.util.zip.CRC32C;
  * takes the original's receipt time and lands under the same key (stored once, one Kafka message id). Mosquitto does
  * not always flag such copies DUP (not after its own restart), so the flag is not relied on.
  * <p>
- * Bounded: at most {@code capacity} entries, none older than the MQTT session expiry (the broker keeps nothing longer).
- * Held in memory: a copy redelivered after gridwire itself restarted is a new receipt.
+ * Only a message of the same session (the broker kept it: session present), arriving within {@value #COPY_WINDOW_S} s
+ * of its connection's start (the resent copies come first), can be a copy. Bounded: at most {@code capacity} entries,
+ * none older than the MQTT session expiry (the broker keeps nothing longer); with no session kept (expiry 0), nothing
+ * is remembered. Held in memory: a copy redelivered after gridwire itself restarted is a new receipt.
  */
 final class Receipts {
 
@@ -36,7 +38,12 @@ final class Receipts {
         }
     }
 
+    /** Seconds after a connection's start during which an arriving message may be a resent copy. */
+    static final int COPY_WINDOW_S = 30;
+
     private final int capacity;
+    /** Entries held, readable without the lock: the hot path skips everything while it is 0. */
+    private volatile int held;
     private final long maxAgeNanos;
     private final Map<String, ArrayDeque<Entry>> byKey = new HashMap<>();
     /** Every entry, oldest first, for the bounds. */
@@ -47,8 +54,13 @@ final class Receipts {
      * @param maxAgeSeconds the MQTT session expiry: older entries are dropped
      */
     Receipts(int capacity, long maxAgeSeconds) {
-        this.capacity = capacity;
+        this.capacity = maxAgeSeconds <= 0 ? 0 : capacity;
         this.maxAgeNanos = TimeUnit.SECONDS.toNanos(Math.max(1, maxAgeSeconds));
+    }
+
+    /** Whether messages without a timestamp are remembered at all (not without a kept session). */
+    boolean enabled() {
+        return capacity > 0;
     }
 
     /** A message's key: its topic, its payload's CRC-32C and length. */
@@ -60,20 +72,27 @@ final class Receipts {
 
     /**
      * The original of a message arriving on {@code connection}: the oldest unacked entry with its key from an earlier
-     * connection, which it replaces.
+     * connection of the same session, which it replaces.
      *
+     * @param sessionStart    the connection the broker's session began with
+     * @param connectionAgeNs how long the connection has been up, in ns
      * @return the original's receipt time, or null when the message is not a copy
      */
-    synchronized Instant original(String key, int connection) {
+    synchronized Instant original(String key, int connection, int sessionStart, long connectionAgeNs) {
+        if (connectionAgeNs > TimeUnit.SECONDS.toNanos(COPY_WINDOW_S)) {
+            return null;
+        }
         ArrayDeque<Entry> entries = byKey.get(key);
         if (entries == null) {
             return null;
         }
+        long now = System.nanoTime();
         for (Iterator<Entry> it = entries.iterator(); it.hasNext(); ) {
             Entry e = it.next();
-            if (e.connection < connection) {
+            if (e.connection < connection && e.connection >= sessionStart && now - e.since < maxAgeNanos) {
                 it.remove();
                 all.remove(e);
+                held = all.size();
                 if (entries.isEmpty()) {
                     byKey.remove(key);
                 }
@@ -94,9 +113,14 @@ final class Receipts {
             it.remove();
             drop(oldest);
         }
+        held = all.size();
         Entry e = new Entry(key, at, connection);
+        if (capacity == 0) {
+            return e;
+        }
         byKey.computeIfAbsent(key, k -> new ArrayDeque<>(2)).addLast(e);
         all.add(e);
+        held = all.size();
         return e;
     }
 
@@ -104,6 +128,7 @@ final class Receipts {
     synchronized void acked(Entry e) {
         if (all.remove(e)) {
             drop(e);
+            held = all.size();
         }
     }
 
@@ -118,8 +143,8 @@ final class Receipts {
     }
 
     /** Whether no message waits for its ack (then no arriving message can be a copy). */
-    synchronized boolean isEmpty() {
-        return all.isEmpty();
+    boolean isEmpty() {
+        return held == 0;
     }
 
     /** Entries held (for tests and logs). */

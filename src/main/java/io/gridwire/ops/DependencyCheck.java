@@ -88,13 +88,18 @@ public final class DependencyCheck extends AbstractHealthCheck {
                                                                         DependencyCheck kafka) {
         return failure -> {
             for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-                // no answer at all (refused, reset, unreachable, no connection from the pool): not the message's doing,
-                // whatever the probe says a moment later
+                // no answer about this message (refused, reset, timed out, unreachable, no pooled connection; a lock,
+                // deadlock, serialization or statement-timeout conflict; a partition without leader or replicas; a
+                // TSDB that is overloaded or behind a gateway): the sink's state, not the message's doing, whatever
+                // the probe says a moment later
                 if (t instanceof java.net.ConnectException || t instanceof java.net.NoRouteToHostException
                     || t instanceof java.net.UnknownHostException || t instanceof java.net.SocketException
+                    || t instanceof java.net.SocketTimeoutException || t instanceof java.util.concurrent.TimeoutException
                     || t instanceof java.sql.SQLTransientConnectionException || t instanceof java.sql.SQLRecoverableException
-                    || t instanceof java.sql.SQLException s && s.getSQLState() != null && s.getSQLState().startsWith("08")
-                    || t instanceof com.influxdb.exceptions.InfluxException i && i.status() == 0) {
+                    || t instanceof java.sql.SQLException s && s.getSQLState() != null && noVerdict(s.getSQLState())
+                    || t instanceof org.apache.kafka.common.errors.RetriableException
+                    || t instanceof com.influxdb.exceptions.InfluxException i
+                       && (i.status() == 0 || i.status() == 429 || i.status() >= 502 && i.status() <= 504)) {
                     return false;
                 }
             }
@@ -111,6 +116,12 @@ public final class DependencyCheck extends AbstractHealthCheck {
             }
             return false;
         };
+    }
+
+    /** SQLStates that say nothing about the message: connection, resources, operator, lock and conflict classes. */
+    private static boolean noVerdict(String state) {
+        return state.startsWith("08") || state.startsWith("53") || state.startsWith("57") || state.startsWith("40")
+               || state.equals("55P03");
     }
 
     /** host:port[/path] of a URL: Camel's health JSON escapes '/' twice, so messages name places without the scheme. */

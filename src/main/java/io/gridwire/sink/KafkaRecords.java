@@ -41,7 +41,7 @@ public class KafkaRecords {
     public static String messageId(String key, String timestamp, String content) {
         java.util.zip.CRC32C crc = new java.util.zip.CRC32C();
         crc.update(content.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        return key + "@" + timestamp + "#" + String.format("%08x", crc.getValue());
+        return key + "@" + timestamp + "#" + java.util.HexFormat.of().toHexDigits((int) crc.getValue());
     }
 
     public List<Message> energyReadings(List<Reading> batch) {

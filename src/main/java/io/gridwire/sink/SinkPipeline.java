@@ -448,9 +448,27 @@ public class SinkPipeline extends AsyncProcessorSupport {
             if (part.size() == 1) {
                 if (permanent) {
                     part.get(0).reject(new SinkRejectedException(SinkFailures.describe(f), f));
-                } else {
-                    suspects.put(part.get(0), f);
+                    return;
                 }
+                // alone, twice more: a failure that passes is not the message's
+                for (int again = 0; again < 2; again++) {
+                    Throwable retry;
+                    try {
+                        retry = write(uri, part);
+                    } catch (RuntimeException e) {
+                        retry = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e);
+                    }
+                    if (retry == null) {
+                        committed = true;
+                        return;
+                    }
+                    f = retry;
+                    if (!SinkFailures.isTransient(f) || !answers(f)) {
+                        run(part, f); // now refused outright, or the sink stopped answering: as such
+                        return;
+                    }
+                }
+                suspects.put(part.get(0), f);
                 return;
             }
             int half = part.size() / 2;

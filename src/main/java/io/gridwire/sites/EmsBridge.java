@@ -219,7 +219,7 @@ public class EmsBridge implements PayloadParser {
                 Timestamp at = rs.getTimestamp(2);
                 // OFFLINE after another status always applies: a last will carries the time the device connected,
                 // older than what it sent since, and the broker publishes it when the device is gone
-                boolean goneOffline = status.equals("OFFLINE") && previous != null && !previous.equals("OFFLINE");
+                boolean goneOffline = status.equals("OFFLINE") && "ONLINE".equals(previous);
                 if (at != null && ts.isBefore(at.toInstant()) && !goneOffline) {
                     return; // stale: the stored status is newer (equal timestamps: the later arrival wins)
                 }
