@@ -385,8 +385,11 @@ public class DeferredConnectMqttClient extends MqttClient {
             return;
         }
         try {
-            IMqttToken connected = BoundedConnect.connect(aClient, options);
+            // the new connection's number before it exists: the broker resends unacked messages right after its
+            // CONNACK, before connect() returns here, and those must be acked on (and belong to) this connection
             int now = epoch.incrementAndGet();
+            connectedAtNanos = System.nanoTime();
+            IMqttToken connected = BoundedConnect.connect(aClient, options);
             connectedAtNanos = System.nanoTime();
             if (!connected.getSessionPresent()) {
                 sessionStart = now; // nothing of an earlier connection will be sent again
