@@ -362,10 +362,10 @@ public class GridwireConfiguration implements CamelConfiguration {
         health.register(new DependencyCheck("ingest", details -> {
             List<String> held = new java.util.ArrayList<>();
             for (SinkPipeline pl : pipelines) {
-                String what = pl.heldBackLongerThan(0);
-                details.put(pl.name(), what == null ? "flowing" : what);
-                if (what != null && pl.heldBack() != null && pl.heldBack().waitedMs() > heldBackMs) {
-                    held.add(pl.name() + " " + what);
+                SinkPipeline.Waiting w = pl.heldBack();
+                details.put(pl.name(), w == null ? "flowing" : w.describe());
+                if (w != null && w.waitedMs() > heldBackMs) {
+                    held.add(pl.name() + " " + w.describe());
                 }
             }
             return held.isEmpty() ? null : "family held back longer than " + heldBackMs / 1000 + " s: " + String.join("; ", held);

@@ -32,6 +32,8 @@ public final class PayloadTimestamps {
     public static final class Receipt {
         private Instant at;
         private boolean used;
+        /** Set between receivedAt and done: a parser on this thread reads a message of an ingest route. */
+        private boolean active;
 
         /** The receipt time (microseconds). */
         public Instant at() {
@@ -48,8 +50,6 @@ public final class PayloadTimestamps {
     }
 
     private static final ThreadLocal<Receipt> RECEIPT = ThreadLocal.withInitial(Receipt::new);
-    /** Whether a receipt is set on this thread (between receivedAt and done). */
-    private static final ThreadLocal<Boolean> ACTIVE = ThreadLocal.withInitial(() -> Boolean.FALSE);
 
     private PayloadTimestamps() {
     }
@@ -64,13 +64,13 @@ public final class PayloadTimestamps {
         Receipt r = RECEIPT.get();
         r.at = at == null ? null : at.truncatedTo(ChronoUnit.MICROS);
         r.used = false;
-        ACTIVE.set(Boolean.TRUE);
+        r.active = true;
         return r;
     }
 
     /** Ends the receipt set by {@link #receivedAt} on this thread. */
     public static void done() {
-        ACTIVE.set(Boolean.FALSE);
+        RECEIPT.get().active = false;
     }
 
     /**
@@ -96,10 +96,10 @@ public final class PayloadTimestamps {
     public static Instant of(JsonNode payload) throws InvalidMessageException {
         JsonNode t = payload.get("timestamp");
         if (t == null || t.isNull()) {
-            if (!ACTIVE.get()) {
+            Receipt r = RECEIPT.get();
+            if (!r.active) {
                 return Instant.now().truncatedTo(ChronoUnit.MICROS);
             }
-            Receipt r = RECEIPT.get();
             r.used = true;
             return r.at();
         }

@@ -115,6 +115,11 @@ public class SinkPipeline extends AsyncProcessorSupport {
         public long waitedMs() {
             return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - sinceNanos);
         }
+
+        /** "held back N s by STAGE: REASON". */
+        public String describe() {
+            return "held back " + waitedMs() / 1000 + " s by " + stage + ": " + reason;
+        }
     }
     private CamelContext camelContext;
     private ProducerTemplate template;
@@ -182,8 +187,7 @@ public class SinkPipeline extends AsyncProcessorSupport {
      */
     public String heldBackLongerThan(long boundMs) {
         Waiting w = heldBack();
-        return w == null || w.waitedMs() <= boundMs ? null
-                : "held back " + w.waitedMs() / 1000 + " s by " + w.stage() + ": " + w.reason();
+        return w == null || w.waitedMs() <= boundMs ? null : w.describe();
     }
 
     @Override
@@ -345,13 +349,7 @@ public class SinkPipeline extends AsyncProcessorSupport {
         int attempt = 1;
         int answeredInARow = 0;
         while (true) {
-            Throwable failure;
-            try {
-                failure = write(uri, messages);
-            } catch (RuntimeException e) {
-                failure = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e); // retried
-                LOG.error("{}: unexpected failure in {}; retrying the batch", name, uri, e);
-            }
+            Throwable failure = attempt(uri, messages);
             if (failure == null) {
                 if (attempt > 1) {
                     LOG.info("{}: {} is back; the waiting batch of {} committed at attempt {}", name, uri, messages.size(),
@@ -427,14 +425,7 @@ public class SinkPipeline extends AsyncProcessorSupport {
                 untried.addAll(part);
                 return;
             }
-            Throwable f = knownFailure;
-            if (f == null) {
-                try {
-                    f = write(uri, part);
-                } catch (RuntimeException e) {
-                    f = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e);
-                }
-            }
+            Throwable f = knownFailure != null ? knownFailure : attempt(uri, part);
             if (f == null) {
                 committed = true;
                 return;
@@ -452,12 +443,7 @@ public class SinkPipeline extends AsyncProcessorSupport {
                 }
                 // alone, twice more: a failure that passes is not the message's
                 for (int again = 0; again < 2; again++) {
-                    Throwable retry;
-                    try {
-                        retry = write(uri, part);
-                    } catch (RuntimeException e) {
-                        retry = new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e);
-                    }
+                    Throwable retry = attempt(uri, part);
                     if (retry == null) {
                         committed = true;
                         return;
@@ -507,6 +493,19 @@ public class SinkPipeline extends AsyncProcessorSupport {
         } catch (RuntimeException e) {
             LOG.debug("{}: probing the sink failed: {}", name, e.toString());
             return false;
+        }
+    }
+
+    /**
+     * One write of the messages through the stage: null once committed, else the failure. A failure of gridwire's own
+     * (a RuntimeException out of the stage) is logged and counts as transient: the batch is retried, not rejected.
+     */
+    private Throwable attempt(String uri, List<IngestMessage> messages) {
+        try {
+            return write(uri, messages);
+        } catch (RuntimeException e) {
+            LOG.error("{}: unexpected failure in {}; retrying", name, uri, e);
+            return new java.io.IOException("unexpected failure writing to " + uri + ": " + e, e);
         }
     }
 
