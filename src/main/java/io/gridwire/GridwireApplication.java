@@ -3,7 +3,7 @@ package io.gridwire;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.gridwire.ops.RouteSources;
+import io.gridwire.platform.RouteSources;
 import org.apache.camel.main.BaseMainSupport;
 import org.apache.camel.main.Main;
 import org.apache.camel.main.MainListenerSupport;

@@ -11,7 +11,7 @@ import com.influxdb.client.InfluxDBClientFactory;
 import com.influxdb.client.InfluxDBClientOptions;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.gridwire.db.Migrations;
+import io.gridwire.platform.Migrations;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import io.gridwire.mqtt.MqttIngestComponent;
 import io.gridwire.mqtt.MqttIngestConsumer;
@@ -20,19 +20,19 @@ import io.gridwire.api.ApiAuth;
 import io.gridwire.autocore.AutocoreMaintenance;
 import io.gridwire.autocore.AutocoreMonitor;
 import io.gridwire.api.ApiErrors;
-import io.gridwire.api.DeadLetterApi;
-import io.gridwire.api.MockDeviceApi;
-import io.gridwire.api.RegistryApi;
-import io.gridwire.events.DeviceEventSync;
-import io.gridwire.metrics.KafkaSendTiming;
+import io.gridwire.platform.DeadLetterApi;
+import io.gridwire.simulator.MockDeviceApi;
+import io.gridwire.deviceevents.RegistryApi;
+import io.gridwire.deviceevents.DeviceEventSync;
+import io.gridwire.platform.KafkaSendTiming;
 import io.gridwire.metrics.Meters;
-import io.gridwire.metrics.RouteMeters;
-import io.gridwire.ops.DependencyCheck;
-import io.gridwire.ops.HawtioConsole;
-import io.gridwire.ops.StartupBanner;
+import io.gridwire.platform.RouteMeters;
+import io.gridwire.platform.DependencyCheck;
+import io.gridwire.platform.HawtioConsole;
+import io.gridwire.platform.StartupBanner;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.message.JsonPayloads;
 import io.gridwire.pdu.PduApi;
 import io.gridwire.pdu.SocketMessages;
 import io.gridwire.pdu.SocketSubscriptions;
@@ -42,8 +42,8 @@ import io.gridwire.sites.EmsAnalytics;
 import io.gridwire.sites.EmsBridge;
 import io.gridwire.sites.EmsDevices;
 import io.gridwire.sites.EmsHealth;
-import io.gridwire.registry.DeviceEventOutbox;
-import io.gridwire.registry.DeviceRegistry;
+import io.gridwire.deviceevents.DeviceEventOutbox;
+import io.gridwire.deviceevents.DeviceRegistry;
 import io.gridwire.simulator.DeviceTypes;
 import io.gridwire.simulator.MockDeviceCommands;
 import io.gridwire.simulator.MockDeviceStore;
@@ -51,13 +51,13 @@ import io.gridwire.simulator.MockDevices;
 import io.gridwire.simulator.MqttPublisher;
 import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.DeadLetterStore;
-import io.gridwire.sink.InfluxTelemetrySink;
+import io.gridwire.energy.InfluxTelemetrySink;
 import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.KafkaRecords;
-import io.gridwire.sink.PostgresTelemetrySink;
+import io.gridwire.energy.PostgresTelemetrySink;
 import io.gridwire.sink.UntilAvailable;
-import io.gridwire.telemetry.TelemetryReadings;
+import io.gridwire.energy.TelemetryReadings;
 import okhttp3.OkHttpClient;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -84,7 +84,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         Migrations.apply(dataSource);
         registry.bind("dataSource", dataSource);
 
-        io.gridwire.mqtt.PayloadTimestamps.configure(java.time.Instant.parse(p.get("timestamps.earliest")),
+        io.gridwire.message.PayloadTimestamps.configure(java.time.Instant.parse(p.get("timestamps.earliest")),
                 Duration.parse(p.get("timestamps.maxFutureSkew")));
         TelemetryReadings readings = new TelemetryReadings(p.integer("mqtt.maxPayloadBytes"));
         registry.bind("telemetryReadings", readings);
@@ -95,7 +95,7 @@ public class GridwireConfiguration implements CamelConfiguration {
         registry.bind("postgresTelemetrySink", new PostgresTelemetrySink(dataSource, meters));
         registry.bind("influxTelemetrySink", new InfluxTelemetrySink(influx, p.get("influx.bucket"), p.get("influx.org"),
                 p.get("influx.measurement.energy"), meters));
-        registry.bind("kafkaRecords", new KafkaRecords(context, readings));
+        registry.bind("energyKafkaRecords", new io.gridwire.energy.EnergyKafkaRecords(context, readings));
         long retryMs = p.integer("telemetry.retry.initialDelayMs");
         long maxRetryMs = p.integer("telemetry.retry.maxDelayMs");
         DeadLetterStore deadLetters = new DeadLetterStore(dataSource, retryMs, maxRetryMs, meters);
@@ -281,7 +281,7 @@ public class GridwireConfiguration implements CamelConfiguration {
                 .permittedNumberOfCallsInHalfOpenState(1)
                 .automaticTransitionFromOpenToHalfOpenEnabled(true)
                 // a record Kafka refuses (too large) says nothing about Kafka being down
-                .recordException(io.gridwire.sink.SinkFailures::isTransient)
+                .recordException(io.gridwire.message.SinkFailures::isTransient)
                 .build());
         breaker.getEventPublisher().onStateTransition(e -> LOG.warn("Kafka circuit breaker (EMS bridge): {}", e.getStateTransition()));
         registry.bind("emsKafkaBreaker", breaker);
@@ -485,7 +485,7 @@ public class GridwireConfiguration implements CamelConfiguration {
     /**
      * Says why a supervised route could not start (the route controller retries it, but logs no reason).
      */
-    static final class RouteStartFailures extends io.gridwire.ops.LifecycleNotifier {
+    static final class RouteStartFailures extends io.gridwire.platform.LifecycleNotifier {
         @Override
         public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
             return event instanceof org.apache.camel.spi.CamelEvent.RouteRestartingFailureEvent

@@ -18,7 +18,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
- * Routes a user edits: a copy of the packaged energy-devices.camel.yaml in ROUTES_DIR replaces the packaged routes by
+ * Routes a user edits: a copy of the packaged energy.camel.yaml in ROUTES_DIR replaces the packaged routes by
  * id; with reload on, remapping its topic takes effect without a restart (the new topic lands, the old one is no
  * longer consumed) - also when the remap moves the device id to another level, which is named where the topic is
  * written; a broken save is logged and the routes loaded before keep running.
@@ -36,8 +36,8 @@ class RouteReloadTest {
     @BeforeAll
     static void start() throws Exception {
         dir = Files.createTempDirectory("gridwire-routes");
-        file = dir.resolve("energy-devices.camel.yaml");
-        Files.copy(Path.of("src", "main", "resources", "routes", "energy-devices.camel.yaml"), file);
+        file = dir.resolve("energy.camel.yaml");
+        Files.copy(Path.of("src", "main", "resources", "routes", "energy.camel.yaml"), file);
         gridwire = new GridwireProcess("reload", Map.of("ROUTES_DIR", dir.toString(), "ROUTES_RELOAD", "true")).start();
         mqtt = new Devices();
     }

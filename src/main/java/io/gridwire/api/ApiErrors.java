@@ -3,7 +3,7 @@ package io.gridwire.api;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import io.gridwire.sink.SinkFailures;
+import io.gridwire.message.SinkFailures;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,5 +1,9 @@
 package io.gridwire.api;
 
+import io.gridwire.message.Text;
+
+import io.gridwire.api.ApiException;
+
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -7,16 +11,13 @@ import java.util.regex.Pattern;
 /** Reads typed fields out of a parsed JSON object, refusing with a 400 that names the field. */
 public final class JsonFields {
 
-    /** Ids that are safe as an MQTT topic level, a URL path segment and a log token. */
-    public static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
-
     private final Map<String, Object> json;
 
     public JsonFields(Map<String, Object> json, Set<String> allowed) {
         this.json = json;
         for (String k : json.keySet()) {
             if (!allowed.contains(k)) {
-                throw ApiException.badRequest("unknown field '" + printable(k) + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)));
+                throw ApiException.badRequest("unknown field '" + Text.printable(k) + "'; allowed: " + String.join(", ", new java.util.TreeSet<>(allowed)));
             }
         }
     }
@@ -69,16 +70,10 @@ public final class JsonFields {
 
     public String id(String field, boolean required) {
         String v = text(field, 64, required);
-        if (v != null && !ID.matcher(v).matches()) {
+        if (v != null && !Text.ID.matcher(v).matches()) {
             throw ApiException.badRequest("field '" + field + "' must be 1-64 letters, digits, '.', '_' or '-', "
                                           + "starting with a letter or digit");
         }
         return v;
-    }
-
-    /** A string safe to echo in a message or a log: control characters and markup brackets replaced, length capped. */
-    public static String printable(String s) {
-        String t = s.length() > 64 ? s.substring(0, 64) + "..." : s;
-        return t.replaceAll("[\\p{Cntrl}<>]", "?");
     }
 }

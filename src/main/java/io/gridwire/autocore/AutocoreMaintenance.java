@@ -1,5 +1,7 @@
 package io.gridwire.autocore;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -120,7 +122,7 @@ public class AutocoreMaintenance {
         List<Map<String, Object>> d = query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, "
                                             + "status_at FROM autocore.devices WHERE device_id = ?", id);
         if (d.isEmpty()) {
-            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+            throw ApiException.notFound("unknown AutoCore device '" + Text.printable(String.valueOf(id)) + "'");
         }
         Map<String, Object> out = d.get(0);
         out.put("relays", query("SELECT relay_index, name, critical, current_state, triggered_by, state_at FROM autocore.relays "
@@ -132,7 +134,7 @@ public class AutocoreMaintenance {
     public void averages(Exchange e) throws SQLException {
         String id = Http.path(e, "id");
         if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
-            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+            throw ApiException.notFound("unknown AutoCore device '" + Text.printable(String.valueOf(id)) + "'");
         }
         Map<String, Object> fields = new LinkedHashMap<>();
         for (Map<String, Object> r : query(
@@ -162,7 +164,7 @@ public class AutocoreMaintenance {
         Boolean critical = f.bool("critical");
         String name = f.text("name", 100, false);
         if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
-            throw ApiException.notFound("unknown AutoCore device '" + JsonFields.printable(String.valueOf(id)) + "'");
+            throw ApiException.notFound("unknown AutoCore device '" + Text.printable(String.valueOf(id)) + "'");
         }
         Http.respond(e, 200, query("INSERT INTO autocore.relays (device_id, relay_index, critical, name) VALUES (?, ?, "
                                    + "coalesce(?, false), ?) ON CONFLICT (device_id, relay_index) DO UPDATE SET "
@@ -173,7 +175,7 @@ public class AutocoreMaintenance {
 
     private List<Map<String, Object>> query(String sql, Object... params) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            return io.gridwire.db.Rows.of(c, sql, params);
+            return io.gridwire.sink.Rows.of(c, sql, params);
         }
     }
 }

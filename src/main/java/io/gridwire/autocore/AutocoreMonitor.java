@@ -1,5 +1,7 @@
 package io.gridwire.autocore;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -25,14 +27,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.influxdb.client.WriteApiBlocking;
 import com.influxdb.client.domain.WritePrecision;
-import io.gridwire.api.JsonFields;
-import io.gridwire.db.Transactions;
-import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.sink.Transactions;
+import io.gridwire.message.JsonPayloads;
 import io.gridwire.mqtt.MqttIngestConsumer;
-import io.gridwire.mqtt.PayloadParser;
+import io.gridwire.message.PayloadParser;
 import io.gridwire.sink.OutboxRecord;
 import io.gridwire.sink.SinkPipeline;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.slf4j.Logger;
@@ -108,7 +109,7 @@ public class AutocoreMonitor implements PayloadParser {
             case "relay" -> relay(p, deviceId, (String) levels.get("relayIndex"));
             case "display" -> logged(p, deviceId, AutocoreMessage.Kind.DISPLAY, null);
             case "system" -> logged(p, deviceId, AutocoreMessage.Kind.SYSTEM, (String) levels.get("systemSubtopic"));
-            default -> throw new InvalidMessageException("topic kind '" + JsonFields.printable(kind.toString())
+            default -> throw new InvalidMessageException("topic kind '" + Text.printable(kind.toString())
                                                          + "' is not one of status, telemetry, relay, display, system");
         };
     }
@@ -116,7 +117,7 @@ public class AutocoreMonitor implements PayloadParser {
     private static AutocoreMessage status(JsonNode p, String deviceId) throws InvalidMessageException {
         String status = text(p, "status", 32, true);
         if (!status.equals("online") && !status.equals("offline")) {
-            throw new InvalidMessageException("field 'status' must be 'online' or 'offline', got '" + JsonFields.printable(status) + "'");
+            throw new InvalidMessageException("field 'status' must be 'online' or 'offline', got '" + Text.printable(status) + "'");
         }
         String ip = text(p, "ip_address", 64, false);
         String firmware = text(p, "firmware_version", 64, false);
@@ -141,15 +142,15 @@ public class AutocoreMonitor implements PayloadParser {
             // numbers, and numbers sent as strings ("100.00"); other text and flags are not telemetry values
             Double value = JsonPayloads.number(f.getValue());
             if (value == null) {
-                notNumbers.add(JsonFields.printable(f.getKey()));
+                notNumbers.add(Text.printable(f.getKey()));
                 continue;
             }
             if (!FIELD.matcher(f.getKey()).matches()) {
                 if (!f.getValue().isNumber()) {
-                    notNumbers.add(JsonFields.printable(f.getKey())); // text under a name no value may have: as before, not telemetry
+                    notNumbers.add(Text.printable(f.getKey())); // text under a name no value may have: as before, not telemetry
                     continue;
                 }
-                throw new InvalidMessageException("telemetry field name '" + JsonFields.printable(f.getKey())
+                throw new InvalidMessageException("telemetry field name '" + Text.printable(f.getKey())
                                                   + "' is not allowed (letters, digits, '_', up to 64)");
             }
             double v = value;
@@ -177,7 +178,7 @@ public class AutocoreMonitor implements PayloadParser {
         try {
             index = Integer.parseInt(String.valueOf(topicIndex));
         } catch (NumberFormatException e) {
-            throw new InvalidMessageException("relay index '" + JsonFields.printable(String.valueOf(topicIndex))
+            throw new InvalidMessageException("relay index '" + Text.printable(String.valueOf(topicIndex))
                                               + "' in the topic is not a number");
         }
         if (index < 0 || index > 1023) {
@@ -784,20 +785,20 @@ public class AutocoreMonitor implements PayloadParser {
     }
 
     private JsonNode parse(byte[] body, String topicDeviceId) throws InvalidMessageException {
-        if (topicDeviceId == null || !JsonFields.ID.matcher(topicDeviceId).matches()) {
+        if (topicDeviceId == null || !Text.ID.matcher(topicDeviceId).matches()) {
             throw new InvalidMessageException("device id in the topic must be 1-64 letters, digits, '.', '_' or '-'");
         }
         JsonNode p = payloads.tree(body);
         JsonNode id = p.get("device_id");
         if (id != null && !id.isNull() && !topicDeviceId.equals(id.asText())) {
-            throw new InvalidMessageException("field 'device_id' (" + JsonFields.printable(id.asText())
+            throw new InvalidMessageException("field 'device_id' (" + Text.printable(id.asText())
                                               + ") does not match the topic's '" + topicDeviceId + "'");
         }
         return p;
     }
 
     private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        return io.gridwire.mqtt.PayloadTimestamps.of(p);
+        return io.gridwire.message.PayloadTimestamps.of(p);
     }
 
     private static String text(JsonNode p, String field, int max, boolean required) throws InvalidMessageException {

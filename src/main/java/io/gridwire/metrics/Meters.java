@@ -42,7 +42,7 @@ public class Meters {
                 .record(nanos, TimeUnit.NANOSECONDS);
         if (failure != null) {
             r.counter("gridwire_sink_failures", "sink", sink, "kind",
-                    io.gridwire.sink.SinkFailures.isTransient(failure) ? "transient" : "rejected").increment();
+                    io.gridwire.message.SinkFailures.isTransient(failure) ? "transient" : "rejected").increment();
         }
     }
 

@@ -1,5 +1,7 @@
 package io.gridwire.mqtt;
 
+import io.gridwire.message.PayloadParser;
+
 /**
  * One MQTT message inside a batch of the {@code mqtt-ingest} consumer: what arrived (topic, payload, MQTT id and
  * QoS, for the ack), what the family's {@link PayloadParser} made of it (the body its sinks take), and, once

@@ -1,5 +1,9 @@
 package io.gridwire.mqtt;
 
+import io.gridwire.message.PayloadTimestamps;
+
+import io.gridwire.message.PayloadParser;
+
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,7 +21,7 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 
 /**
  * Consumer of an {@code mqtt-ingest:} route: one Camel exchange per batch of MQTT messages, acked only once the route

@@ -1,5 +1,7 @@
 package io.gridwire.mqtt;
 
+import io.gridwire.message.PayloadParser;
+
 import org.apache.camel.Consumer;
 import org.apache.camel.Processor;
 import org.apache.camel.Producer;

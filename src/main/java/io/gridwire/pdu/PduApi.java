@@ -1,5 +1,7 @@
 package io.gridwire.pdu;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -17,7 +19,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import io.gridwire.db.Transactions;
+import io.gridwire.sink.Transactions;
 import org.apache.camel.Exchange;
 
 /**
@@ -303,7 +305,7 @@ public class PduApi {
     private Map<String, Object> socketOfDevice(String deviceId) throws SQLException {
         List<Map<String, Object>> rows = query("SELECT id FROM pdu.sockets WHERE device_id = ?", deviceId);
         if (rows.isEmpty()) {
-            throw ApiException.notFound("device '" + JsonFields.printable(String.valueOf(deviceId)) + "' is not assigned to a socket");
+            throw ApiException.notFound("device '" + Text.printable(String.valueOf(deviceId)) + "' is not assigned to a socket");
         }
         return socket((Long) rows.get(0).get("id"));
     }
@@ -414,14 +416,14 @@ public class PduApi {
     }
 
     private static List<Map<String, Object>> query(Connection c, String sql, Object... params) throws SQLException {
-        return io.gridwire.db.Rows.of(c, sql, params);
+        return io.gridwire.sink.Rows.of(c, sql, params);
     }
 
     private static long id(Exchange e, String name) {
         try {
             return Long.parseLong(Http.path(e, name));
         } catch (NumberFormatException ex) {
-            throw ApiException.notFound("unknown id '" + JsonFields.printable(String.valueOf(Http.path(e, name))) + "'");
+            throw ApiException.notFound("unknown id '" + Text.printable(String.valueOf(Http.path(e, name))) + "'");
         }
     }
 }

@@ -1,5 +1,7 @@
 package io.gridwire.pdu;
 
+import io.gridwire.message.Text;
+
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -12,12 +14,11 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.gridwire.api.JsonFields;
-import io.gridwire.db.Transactions;
-import io.gridwire.mqtt.JsonPayloads;
-import io.gridwire.mqtt.PayloadParser;
+import io.gridwire.sink.Transactions;
+import io.gridwire.message.JsonPayloads;
+import io.gridwire.message.PayloadParser;
 import io.gridwire.sink.SinkPipeline;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 
 /**
@@ -56,12 +57,12 @@ public class SocketMessages {
     private SocketMessage parse(String broker, String topic, byte[] payload) throws InvalidMessageException {
         Long socketId = subscriptions.socketFor(broker, topic);
         if (socketId == null) {
-            throw new InvalidMessageException("no socket uses topic '" + JsonFields.printable(String.valueOf(topic))
+            throw new InvalidMessageException("no socket uses topic '" + Text.printable(String.valueOf(topic))
                                               + "' on this broker (any more)");
         }
         try {
             JsonNode p = payloads.tree(payload);
-            Instant ts = io.gridwire.mqtt.PayloadTimestamps.of(p);
+            Instant ts = io.gridwire.message.PayloadTimestamps.of(p);
             return new SocketMessage(socketId, p.toString(), ts, number(p, "voltage"), number(p, "current"), number(p, "power"),
                     number(p, "energy"), number(p, "temperature"));
         } catch (InvalidMessageException e) {

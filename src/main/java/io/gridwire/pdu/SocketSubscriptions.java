@@ -32,7 +32,7 @@ import org.slf4j.LoggerFactory;
  * brokers no socket uses lose theirs, and topics are subscribed and unsubscribed on the running connections, so
  * other sockets are not disturbed. Called after every API change, at start-up and by a timer.
  */
-public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
+public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(SocketSubscriptions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -82,13 +82,13 @@ public class SocketSubscriptions extends io.gridwire.ops.LifecycleNotifier {
     private final Map<String, Group> groups = new ConcurrentHashMap<>();
     private final Map<Long, Stats> stats = new ConcurrentHashMap<>();
     private volatile Map<String, Long> socketByBrokerTopic = Map.of();
-    private java.util.function.Function<String, io.gridwire.mqtt.PayloadParser> parsers;
+    private java.util.function.Function<String, io.gridwire.message.PayloadParser> parsers;
 
     /**
      * How a broker's route reads its messages: the parser for a broker key (SocketMessages#parserFor); set before
      * the first {@link #refresh}.
      */
-    public void setParsers(java.util.function.Function<String, io.gridwire.mqtt.PayloadParser> parsers) {
+    public void setParsers(java.util.function.Function<String, io.gridwire.message.PayloadParser> parsers) {
         this.parsers = parsers;
     }
 

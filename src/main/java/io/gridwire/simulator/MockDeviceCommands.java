@@ -3,8 +3,8 @@ package io.gridwire.simulator;
 import java.util.Map;
 
 import io.gridwire.api.ApiException;
-import io.gridwire.mqtt.JsonPayloads;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.JsonPayloads;
+import io.gridwire.message.InvalidMessageException;
 import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.Body;
 import org.apache.camel.Exchange;

@@ -1,5 +1,7 @@
 package io.gridwire.simulator;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;
@@ -165,7 +167,7 @@ public class MockDevices {
     private MockDevice find(String id) {
         MockDevice d = id == null ? null : devices.get(id);
         if (d == null) {
-            throw ApiException.notFound("unknown mock device '" + JsonFields.printable(String.valueOf(id)) + "'");
+            throw ApiException.notFound("unknown mock device '" + Text.printable(String.valueOf(id)) + "'");
         }
         return d;
     }
@@ -282,7 +284,7 @@ public class MockDevices {
         }
         Map<String, Object> params = rawParams == null ? Map.of() : (Map<String, Object>) rawParams;
         if (!COMMANDS.contains(command)) {
-            throw ApiException.badRequest("unknown command '" + JsonFields.printable(command) + "'; expected one of "
+            throw ApiException.badRequest("unknown command '" + Text.printable(command) + "'; expected one of "
                                           + String.join(", ", COMMANDS));
         }
         Publication status;

@@ -1,5 +1,7 @@
 package io.gridwire.sink;
 
+import io.gridwire.message.RedeliverLaterException;
+
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;

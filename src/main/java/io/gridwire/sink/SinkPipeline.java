@@ -1,5 +1,11 @@
 package io.gridwire.sink;
 
+import io.gridwire.message.SinkRejectedException;
+
+import io.gridwire.message.RedeliverLaterException;
+
+import io.gridwire.message.SinkFailures;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;

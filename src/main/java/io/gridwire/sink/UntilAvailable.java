@@ -1,5 +1,9 @@
 package io.gridwire.sink;
 
+import io.gridwire.message.RedeliverLaterException;
+
+import io.gridwire.message.SinkFailures;
+
 import org.apache.camel.CamelContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

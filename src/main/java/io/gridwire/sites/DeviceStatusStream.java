@@ -16,7 +16,7 @@ import org.slf4j.LoggerFactory;
  * Seed 003's "Device Status Change Flow" to a front end: Server-Sent Events at {path} on gridwire's HTTP server,
  * one "device-status" event per record of the device-status Kafka topic (fed by the route ems-status-stream).
  */
-public class DeviceStatusStream extends io.gridwire.ops.LifecycleNotifier {
+public class DeviceStatusStream extends io.gridwire.platform.LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(DeviceStatusStream.class);
 

@@ -1,5 +1,7 @@
 package io.gridwire.sites;
 
+import io.gridwire.message.Text;
+
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -22,10 +24,10 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.api.Http;
-import io.gridwire.db.Transactions;
+import io.gridwire.sink.Transactions;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.UntilAvailable;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
@@ -200,7 +202,7 @@ public class EmsAnalytics {
             known.setString(1, serial);
             try (ResultSet rs = known.executeQuery()) {
                 if (!rs.next()) {
-                    throw io.gridwire.api.ApiException.notFound("unknown device '" + io.gridwire.api.JsonFields.printable(
+                    throw io.gridwire.api.ApiException.notFound("unknown device '" + io.gridwire.message.Text.printable(
                             String.valueOf(serial)) + "'");
                 }
             }

@@ -1,5 +1,7 @@
 package io.gridwire.sites;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,17 +26,17 @@ import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import io.gridwire.db.Transactions;
-import io.gridwire.mqtt.JsonPayloads;
+import io.gridwire.sink.Transactions;
+import io.gridwire.message.JsonPayloads;
 import io.gridwire.mqtt.MqttSender;
-import io.gridwire.mqtt.PayloadParser;
+import io.gridwire.message.PayloadParser;
 import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.OutboxRecord;
-import io.gridwire.sink.RedeliverLaterException;
-import io.gridwire.sink.SinkFailures;
+import io.gridwire.message.RedeliverLaterException;
+import io.gridwire.message.SinkFailures;
 import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.UntilAvailable;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.ProducerTemplate;
@@ -101,20 +103,20 @@ public class EmsBridge implements PayloadParser {
             throw new InvalidMessageException("the topic is not a site device topic gridwire knows (sites.topics names the "
                                               + "levels siteId, serialNumber and siteKind)");
         }
-        if (!JsonFields.ID.matcher(serial).matches()) {
+        if (!Text.ID.matcher(serial).matches()) {
             throw new InvalidMessageException("serial number in the topic must be 1-64 letters, digits, '.', '_' or '-'");
         }
         long site;
         try {
             site = Long.parseLong(siteText.toString());
         } catch (NumberFormatException e) {
-            throw new InvalidMessageException("site id '" + JsonFields.printable(siteText.toString()) + "' in the topic is not a number");
+            throw new InvalidMessageException("site id '" + Text.printable(siteText.toString()) + "' in the topic is not a number");
         }
         JsonNode p = payloads.tree(body);
         return switch (kind.toString()) {
             case "telemetry" -> telemetry(site, serial, p);
             case "status" -> status(site, serial, p);
-            default -> throw new InvalidMessageException("topic kind '" + JsonFields.printable(kind.toString())
+            default -> throw new InvalidMessageException("topic kind '" + Text.printable(kind.toString())
                                                          + "' is neither telemetry nor status");
         };
     }
@@ -150,7 +152,7 @@ public class EmsBridge implements PayloadParser {
         String status = s.asText().strip().toUpperCase(Locale.ROOT);
         if (!STATUSES.contains(status)) {
             throw new InvalidMessageException("field 'status' must be one of " + String.join(", ", STATUSES) + ", got '"
-                                              + JsonFields.printable(s.asText()) + "'");
+                                              + Text.printable(s.asText()) + "'");
         }
         JsonNode r = p.get("reason");
         if (r != null && !r.isNull() && (!r.isTextual() || r.asText().length() > 4096)) {
@@ -381,13 +383,13 @@ public class EmsBridge implements PayloadParser {
         try {
             site = Long.parseLong(siteText);
         } catch (NumberFormatException ex) {
-            throw ApiException.notFound("unknown site '" + JsonFields.printable(String.valueOf(siteText)) + "'");
+            throw ApiException.notFound("unknown site '" + Text.printable(String.valueOf(siteText)) + "'");
         }
         EmsDevices.Device d;
         try {
             d = devices.resolve(serial, site);
         } catch (InvalidMessageException ex) {
-            throw ApiException.notFound("no device '" + JsonFields.printable(String.valueOf(serial)) + "' on site " + site);
+            throw ApiException.notFound("no device '" + Text.printable(String.valueOf(serial)) + "' on site " + site);
         }
         UUID id = UUID.randomUUID();
         Map<String, Object> message = new LinkedHashMap<>();
@@ -438,7 +440,7 @@ public class EmsBridge implements PayloadParser {
     // ---- helpers -----------------------------------------------------------------------------------------------
 
     private static Instant timestamp(JsonNode p) throws InvalidMessageException {
-        return io.gridwire.mqtt.PayloadTimestamps.of(p);
+        return io.gridwire.message.PayloadTimestamps.of(p);
     }
 
     private static String abbreviate(String s) {

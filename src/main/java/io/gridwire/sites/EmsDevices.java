@@ -1,5 +1,7 @@
 package io.gridwire.sites;
 
+import io.gridwire.message.Text;
+
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,7 +18,7 @@ import javax.sql.DataSource;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import io.gridwire.telemetry.InvalidMessageException;
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,0 +1,67 @@
+package io.gridwire.platform;
+
+import io.gridwire.metrics.Meters;
+
+import io.gridwire.mqtt.MqttIngestConsumer;
+
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.Route;
+import org.apache.camel.spi.CamelEvent;
+
+/**
+ * Meters that follow the routes: gridwire_messages_awaiting_ack{route} for every route consuming MQTT (messages
+ * received and not yet acked: waiting for their sinks to commit, or for a sink to come back), including the PDU
+ * broker routes created at run time.
+ */
+public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
+
+    private final CamelContext context;
+    private final Meters meters;
+    private final Set<String> watched = ConcurrentHashMap.newKeySet();
+    private volatile boolean started;
+
+    public RouteMeters(CamelContext context, Meters meters) {
+        this.context = context;
+        this.meters = meters;
+    }
+
+    @Override
+    public boolean isEnabled(CamelEvent event) {
+        return event instanceof CamelEvent.CamelContextStartedEvent || event instanceof CamelEvent.RouteStartedEvent;
+    }
+
+    @Override
+    public void notify(CamelEvent event) {
+        if (event instanceof CamelEvent.CamelContextStartedEvent) {
+            // the meter registry is bound by now
+            started = true;
+            context.getRoutes().forEach(this::watch);
+        } else if (started && event instanceof CamelEvent.RouteStartedEvent r) {
+            watch(r.getRoute());
+        }
+    }
+
+    private MqttIngestConsumer consumer(String routeId) {
+        Route r = context.getRoute(routeId);
+        return r != null && r.getConsumer() instanceof MqttIngestConsumer c ? c : null;
+    }
+
+    private void watch(Route route) {
+        String id = route.getRouteId();
+        String uri = route.getEndpoint().getEndpointUri();
+        if (uri.startsWith("mqtt-ingest:") && watched.add(id)) {
+            // one exchange per batch: the consumer counts the messages (the route it belongs to may be reloaded)
+            meters.gauge("gridwire_messages_awaiting_ack", () -> consumer(id) == null ? 0 : consumer(id).awaitingAck(),
+                    "route", id);
+            for (boolean deadLetters : new boolean[] {false, true}) {
+                meters.counter("gridwire_ingest_messages", () -> consumer(id) == null ? 0 : consumer(id).acked(deadLetters),
+                        "route", id, "outcome", deadLetters ? "dead_letter" : "committed");
+            }
+        } else if (uri.startsWith("paho-mqtt5:") && watched.add(id)) {
+            meters.gauge("gridwire_messages_awaiting_ack", () -> context.getInflightRepository().size(id), "route", id);
+        }
+    }
+}

@@ -1,9 +1,0 @@
-package io.gridwire.telemetry;
-
-/** A message gridwire cannot accept as it is; the message text is the dead letter's reason. */
-public class InvalidMessageException extends Exception {
-
-    public InvalidMessageException(String reason) {
-        super(reason);
-    }
-}
