@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Starts gridwire: Camel main with the YAML routes (packaged under routes/, replaced or extended by the files in
- * routes.dir); the package scan finds GridwireConfiguration, which builds the beans.
+ * routes.dir); the package scan finds PlatformConfiguration and one configuration per family (EnergyConfiguration, ...), which build the beans.
  */
 public final class GridwireApplication {
 

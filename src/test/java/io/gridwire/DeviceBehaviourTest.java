@@ -54,7 +54,7 @@ class DeviceBehaviourTest {
                 "KAFKA_TOPICS_ENERGYREADINGS", ENERGY_TOPIC, "KAFKA_TOPICS_DEVICEALERTS", ALERTS_TOPIC,
                 "KAFKA_TOPICS_DEVICENOTIFICATIONS", NOTIFICATIONS_TOPIC, "MQTT_CLIENTID", CLIENT_ID,
                 // isolate what keeps failing after 3 attempts (0.2 + 0.4 s of backoff) instead of 5
-                "INGEST_ISOLATEAFTERATTEMPTS", "3", "TELEMETRY_RETRY_INITIALDELAYMS", "200")).start();
+                "INGEST_ISOLATEAFTERATTEMPTS", "3", "DELIVERY_RETRY_INITIALDELAYMS", "200")).start();
         api = new Api(gridwire.httpPort());
         device = new Devices();
     }

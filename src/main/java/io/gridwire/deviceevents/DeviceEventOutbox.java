@@ -26,10 +26,10 @@ public class DeviceEventOutbox implements AutoCloseable {
     private final MqttSender mqtt;
     private volatile long lastWarningMs;
 
-    public DeviceEventOutbox(DataSource dataSource, String serverUri, String clientId, String user, String password)
-            throws MqttException {
+    /** @param mqtt the connection events are published over (closed with the outbox) */
+    public DeviceEventOutbox(DataSource dataSource, MqttSender mqtt) {
         this.dataSource = dataSource;
-        this.mqtt = new MqttSender(serverUri, clientId, user, password, "publishing device events");
+        this.mqtt = mqtt;
     }
 
     /** Publishes what is pending; returns how many events went out. */

@@ -35,11 +35,12 @@ public class DeviceEventSync implements PayloadParser {
     public static final List<String> EVENT_TYPES = List.of("device.created", "device.updated", "device.deleted");
 
     private final DataSource dataSource;
-    private final MockDevices devices;
+    /** The simulator's mock devices (another family: looked up when the first event arrives). */
+    private final java.util.function.Supplier<MockDevices> devices;
     private final JsonPayloads payloads;
     private final DeviceTypes.Base unknownTypeBase;
 
-    public DeviceEventSync(DataSource dataSource, MockDevices devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
+    public DeviceEventSync(DataSource dataSource, java.util.function.Supplier<MockDevices> devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
         this.dataSource = dataSource;
         this.devices = devices;
         this.payloads = payloads;
@@ -125,13 +126,13 @@ public class DeviceEventSync implements PayloadParser {
                     afterCommit.add(() -> LOG.info("Ignored {} for real device {}: an event as new or newer was already applied",
                             e.eventType(), e.deviceId()));
                 } else if (e.delete()) {
-                    devices.deleteMirror(c, e.deviceId());
-                    afterCommit.add(() -> LOG.info(devices.uninstallMirror(e.deviceId()) ? "Removed mock device {} for real device: {}"
+                    devices.get().deleteMirror(c, e.deviceId());
+                    afterCommit.add(() -> LOG.info(devices.get().uninstallMirror(e.deviceId()) ? "Removed mock device {} for real device: {}"
                             : "No mock device {} to remove for real device: {}", MockDevices.mirrorId(e.deviceId()), e.deviceId()));
                 } else {
-                    MockDevice def = devices.writeMirror(c, e.deviceId(), e.name(), e.type(), e.location(), e.powerKw(),
+                    MockDevice def = devices.get().writeMirror(c, e.deviceId(), e.name(), e.type(), e.location(), e.powerKw(),
                             e.voltage());
-                    afterCommit.add(() -> LOG.info(devices.installMirror(def) ? "Created mock device {} for real device: {}"
+                    afterCommit.add(() -> LOG.info(devices.get().installMirror(def) ? "Created mock device {} for real device: {}"
                             : "Updated mock device {} for real device: {}", def.id(), e.deviceId()));
                 }
             }

@@ -1,9 +1,6 @@
 package io.gridwire.platform;
 
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.Function;
 
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheck;
@@ -20,21 +17,17 @@ public class StartupBanner extends LifecycleNotifier {
 
     private static final Logger LOG = LoggerFactory.getLogger(StartupBanner.class);
     private final CamelContext context;
-    private final Function<String, String> p;
-    private final java.util.function.Supplier<String> simulator;
+    private final Platform platform;
     private final java.util.function.Supplier<String> hawtio;
     private final AtomicBoolean logged = new AtomicBoolean();
 
     /**
-     * @param properties resolves a configuration key
-     * @param simulator  the simulator's state line
-     * @param hawtio     the console's state (its URL, or why it is off)
+     * @param platform the shared resources, and the lines families added (their MQTT subscriptions, APIs, ...)
+     * @param hawtio   the console's state (its URL, or why it is off)
      */
-    public StartupBanner(CamelContext context, Function<String, String> properties, java.util.function.Supplier<String> simulator,
-                         java.util.function.Supplier<String> hawtio) {
+    public StartupBanner(CamelContext context, Platform platform, java.util.function.Supplier<String> hawtio) {
         this.context = context;
-        this.p = properties;
-        this.simulator = simulator;
+        this.platform = platform;
         this.hawtio = hawtio;
     }
 
@@ -65,16 +58,13 @@ public class StartupBanner extends LifecycleNotifier {
     }
 
     private void log() {
-        Map<String, HealthCheck.Result> checks = new HashMap<>();
+        java.util.function.Function<String, String> p = platform::property;
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
-        for (String id : new String[] {"mqtt-energy", "mqtt-commands", "mqtt-device-events", "mqtt-autocore", "mqtt-sites",
-                "mqtt-pdu-brokers", "postgresql", "influxdb", "kafka"}) {
-            Object check = registry == null ? null : registry.getCheck(id).orElse(null);
-            if (check instanceof HealthCheck h) {
-                checks.put(id, h.call());
-            }
-        }
-        String http = "http://localhost:" + p.apply("http.port");
+        java.util.function.Function<String, HealthCheck.Result> check = id -> {
+            Object c = registry == null ? null : registry.getCheck(id).orElse(null);
+            return c instanceof HealthCheck h ? h.call() : null;
+        };
+        String http = platform.httpUrl();
         String version = StartupBanner.class.getPackage().getImplementationVersion();
         String profile = context.getCamelContextExtension().getProfile();
         long started = context.getRoutes().stream().filter(r -> context.getRouteController().getRouteStatus(r.getRouteId())
@@ -88,27 +78,24 @@ public class StartupBanner extends LifecycleNotifier {
         line(b, "Health", http + "/observe/health  (details: ?exposureLevel=full&data=true; liveness /observe/health/live, "
                 + "readiness /observe/health/ready)");
         line(b, "Metrics", http + "/observe/metrics  (Prometheus)");
-        line(b, "MQTT", "tcp://" + p.apply("mqtt.broker.host") + ":" + p.apply("mqtt.broker.port") + " as "
-                + p.apply("mqtt.username"));
-        for (String[] c : new String[][] {{"mqtt-energy", "energy readings", "mqtt.topics.energyData"},
-                {"mqtt-commands", "mock device commands", "mqtt.topics.energyCommands"},
-                {"mqtt-device-events", "device events", "mqtt.topics.deviceEvents"},
-                {"mqtt-autocore", "AutoCore", "autocore.topics"}, {"mqtt-sites", "EMS sites", "sites.topics"}}) {
-            line(b, "", "  " + c[1] + " (" + p.apply(c[2]) + "): " + state(checks.get(c[0])));
+        line(b, "MQTT", platform.brokerUri() + " as " + p.apply("mqtt.username"));
+        java.util.Map<String, java.util.List<String>> sections = new java.util.LinkedHashMap<>();
+        for (Platform.BannerLine l : platform.bannerLines()) {
+            sections.computeIfAbsent(l.section(), k -> new java.util.ArrayList<>()).add(l.text().get());
         }
-        HealthCheck.Result pdu = checks.get("mqtt-pdu-brokers");
-        line(b, "", "  PDU socket brokers: " + (pdu != null && pdu.getDetails().keySet().stream().noneMatch(k -> k.contains(":"))
-                ? "none configured (" + http + "/pdus)" : state(pdu)));
-        line(b, "PostgreSQL", p.apply("db.url") + ": " + state(checks.get("postgresql")));
+        // families are configured in the package scan's order: list each section's lines alphabetically
+        sections.values().forEach(texts -> texts.sort(String.CASE_INSENSITIVE_ORDER));
+        sections.getOrDefault("MQTT", java.util.List.of()).forEach(text -> line(b, "", text));
+        line(b, "PostgreSQL", p.apply("db.url") + ": " + state(check.apply("postgresql")));
         line(b, "InfluxDB v2", p.apply("influx.url") + " (org " + p.apply("influx.org") + ", bucket " + p.apply("influx.bucket")
-                + "): " + state(checks.get("influxdb")));
-        line(b, "Kafka", p.apply("kafka.bootstrap.servers") + " (topics " + p.apply("kafka.topics.energyReadings") + ", "
-                + p.apply("sites.kafka.telemetryTopic") + ", " + p.apply("sites.kafka.statusTopic") + ", "
-                + p.apply("kafka.topics.deviceNotifications") + ", " + p.apply("kafka.topics.deviceAlerts") + "): "
-                + state(checks.get("kafka")));
-        line(b, "Simulator", simulator.get() + "; API " + http + "/api/v1/devices");
-        line(b, "APIs", http + "/api/v1/registry/devices, " + http + "/api/v1/autocore/devices, " + http + "/api/v1/ems/devices, "
-                + http + "/pdus, " + http + "/api/v1/dead-letters");
+                + "): " + state(check.apply("influxdb")));
+        line(b, "Kafka", p.apply("kafka.bootstrap.servers") + " (topics " + String.join(", ", platform.kafkaTopics().names().stream()
+                .filter(t -> !t.endsWith("-dlt")).toList()) + "): " + state(check.apply("kafka")));
+        sections.forEach((section, texts) -> {
+            if (!section.equals("MQTT")) {
+                line(b, section, String.join(section.equals("APIs") ? ", " : "; ", texts));
+            }
+        });
         LOG.info(b.toString().stripTrailing());
     }
 
@@ -116,7 +103,8 @@ public class StartupBanner extends LifecycleNotifier {
         b.append("  ").append(String.format("%-12s", label)).append(text).append('\n');
     }
 
-    private static String state(HealthCheck.Result r) {
+    /** "up", or "DOWN - reason (gridwire keeps retrying)"; "no check" for null. */
+    static String state(HealthCheck.Result r) {
         if (r == null) {
             return "no check";
         }

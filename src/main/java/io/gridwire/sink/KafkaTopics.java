@@ -56,6 +56,11 @@ public class KafkaTopics {
         return this;
     }
 
+    /** The topics added so far, in the order added. */
+    public synchronized java.util.List<String> names() {
+        return java.util.List.copyOf(retentionMsByTopic.keySet());
+    }
+
     /** Tries once now (a few seconds at most), then in the background until every topic exists. */
     public void ensure() {
         lastError = "not created yet";

@@ -28,7 +28,7 @@ public final class BrokerSessions {
 
     /** Client id gridwire uses in the bench (mqtt.clientId); its connections add -commands, -autocore, ... */
     public static final String CLIENT_ID = "gridwire-bench";
-    /** gridwire's suffixes of mqtt.clientId (GridwireConfiguration; PDU brokers add -pdu-{key}, clean sessions here). */
+    /** gridwire's suffixes of mqtt.clientId (Platform.ingestClient and .sender; PDU brokers add -pdu-{key}, clean sessions here). */
     private static final List<String> SUFFIXES = List.of("", "-commands", "-events", "-autocore", "-sites", "-simulator",
             "-events-out", "-replay", "-ems-commands");
     private static final Pattern LOGGED_BENCH_ID = Pattern.compile(" as (gridwire-bench-\\S+) \\(");

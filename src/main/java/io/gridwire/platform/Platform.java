@@ -1,0 +1,360 @@
+package io.gridwire.platform;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.function.Supplier;
+
+import javax.sql.DataSource;
+
+import com.influxdb.client.InfluxDBClient;
+import io.gridwire.message.JsonPayloads;
+import io.gridwire.message.PayloadTimestamps;
+import io.gridwire.metrics.Meters;
+import io.gridwire.mqtt.DeferredConnectMqttClient;
+import io.gridwire.mqtt.MqttSender;
+import io.gridwire.sink.DeadLetterStore;
+import io.gridwire.sink.KafkaSender;
+import io.gridwire.sink.KafkaTopics;
+import io.gridwire.sink.SinkPipeline;
+import io.gridwire.sink.UntilAvailable;
+import org.apache.camel.CamelContext;
+import org.apache.camel.Ordered;
+import org.apache.camel.StartupListener;
+import org.apache.camel.health.HealthCheckRegistry;
+import org.apache.camel.support.PluginHelper;
+import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What every family shares, made once per Camel context: the PostgreSQL pool, the TSDB client, the Kafka producer and
+ * topic list, dead letters, meters, the MQTT connection settings, and the delivery policy ({@code delivery.retry.*},
+ * {@code ingest.*}). A family's configuration takes it with {@link #of} (in any order: the first call builds it) and
+ * asks it for its MQTT clients and sink pipelines, which it then closes and drains on stop.
+ *
+ * <p>Nothing here does I/O while wiring: migrations and Kafka topic creation run when the context starts
+ * ({@link #onStart}), before any route; so do the start-up steps families add.
+ */
+public final class Platform {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Platform.class);
+    /** The registry name the platform is bound under. */
+    public static final String BEAN = "gridwirePlatform";
+
+    private final CamelContext context;
+    private final PlatformSettings settings;
+    private final DataSource dataSource;
+    private final InfluxDBClient tsdb;
+    private final Meters meters;
+    private final KafkaSender kafka;
+    private final KafkaTopics kafkaTopics;
+    private final DeadLetterStore deadLetters;
+    private final JsonPayloads payloads;
+    private final UntilAvailable untilAvailable;
+    private final SinkChecks sinks;
+    /** Closed on stop in reverse order, after the routes and pipelines: clients first, then the shared resources. */
+    private final List<AutoCloseable> closeOnStop = Collections.synchronizedList(new ArrayList<>());
+    private final List<StartStep> startSteps = Collections.synchronizedList(new ArrayList<>());
+    private final List<BannerLine> banner = Collections.synchronizedList(new ArrayList<>());
+
+    /** A line of the start-up block: its label (MQTT subscriptions are indented under "MQTT") and its text. */
+    public record BannerLine(String section, Supplier<String> text) {
+    }
+
+    private Platform(CamelContext context, PlatformSettings s) {
+        this.context = context;
+        this.settings = s;
+        PayloadTimestamps.configure(java.time.Instant.parse(s.timestampsEarliest), java.time.Duration.parse(s.timestampsMaxFutureSkew));
+        this.meters = new Meters(context);
+        this.dataSource = Resources.dataSource(s);
+        this.tsdb = Resources.tsdb(s);
+        this.kafka = new KafkaSender(s.kafkaBootstrap, s.kafkaMaxBlockMs, s.kafkaDeliveryTimeoutMs, s.kafkaRequestTimeoutMs)
+                .withMeters(meters);
+        this.kafkaTopics = new KafkaTopics(s.kafkaBootstrap, s.kafkaTopicsPartitions.isBlank() ? null : Integer.valueOf(s.kafkaTopicsPartitions.trim()),
+                s.kafkaTopicsReplicationFactor.isBlank() ? null : Short.valueOf(s.kafkaTopicsReplicationFactor.trim()));
+        this.deadLetters = new DeadLetterStore(dataSource, s.retryInitialDelayMs, s.retryMaxDelayMs, meters);
+        this.payloads = new JsonPayloads(s.maxPayloadBytes);
+        this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
+        this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
+    }
+
+    /**
+     * The platform of this context, built and bound (with its shared beans) by the first caller.
+     *
+     * @throws IllegalArgumentException when a configuration property is missing or malformed
+     */
+    public static synchronized Platform of(CamelContext context) {
+        Platform existing = context.getRegistry().lookupByNameAndType(BEAN, Platform.class);
+        if (existing != null) {
+            return existing;
+        }
+        PlatformSettings s = new PlatformSettings();
+        try {
+            PluginHelper.getBeanPostProcessor(context).postProcessBeforeInitialization(s, "platformSettings");
+        } catch (Exception e) {
+            throw new IllegalArgumentException("cannot read gridwire's configuration: " + e.getMessage(), e);
+        }
+        Platform p = new Platform(context, s);
+        p.bindShared();
+        return p;
+    }
+
+    private void bindShared() {
+        var registry = context.getRegistry();
+        registry.bind(BEAN, this);
+        registry.bind("dataSource", dataSource);
+        registry.bind("deadLetterStore", deadLetters);
+        try {
+            context.addStartupListener(new StartSteps());
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+        // PostgreSQL may still be starting beside gridwire: the first connection waits up to 30 s
+        onStart("schema migrations", () -> untilConnected(30_000, () -> Migrations.apply(dataSource)));
+        // stopped after every route and pipeline (services stop in reverse order): clients, then shared resources
+        addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                List<AutoCloseable> all = new ArrayList<>(closeOnStop);
+                Collections.reverse(all);
+                all.forEach(Platform::closeQuietly);
+                closeQuietly(kafka);
+                closeQuietly(tsdb);
+                if (dataSource instanceof AutoCloseable pool) {
+                    closeQuietly(pool);
+                }
+            }
+        });
+        // every topic a family registered, created once all configurations ran
+        onStart("Kafka topics", kafkaTopics::ensure);
+    }
+
+    /**
+     * A start-up step: runs when the context starts, after the routes are built and before any consumer starts, in the
+     * order added; a failure stops start-up.
+     */
+    public void onStart(String what, ThrowingRunnable step) {
+        startSteps.add(new StartStep(what, step));
+    }
+
+    private record StartStep(String what, ThrowingRunnable step) {
+    }
+
+    /** Runs the start-up steps once, before the route consumers start. */
+    private final class StartSteps implements StartupListener, Ordered {
+        @Override
+        public void onCamelContextStarting(CamelContext ctx, boolean alreadyStarted) throws Exception {
+            if (alreadyStarted) {
+                return;
+            }
+            for (StartStep s : List.copyOf(startSteps)) {
+                LOG.debug("start-up step: {}", s.what());
+                try {
+                    s.step().run();
+                } catch (Exception e) {
+                    throw new IllegalStateException("start-up step '" + s.what() + "' failed: " + e.getMessage(), e);
+                }
+            }
+        }
+
+        @Override
+        public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
+        }
+
+        @Override
+        public int getOrder() {
+            return Ordered.HIGHEST;
+        }
+    }
+
+    private static void untilConnected(long maxMs, ThrowingRunnable step) throws Exception {
+        long until = System.currentTimeMillis() + maxMs;
+        while (true) {
+            try {
+                step.run();
+                return;
+            } catch (java.sql.SQLTransientConnectionException e) {
+                if (System.currentTimeMillis() > until) {
+                    throw e;
+                }
+                LOG.warn("PostgreSQL not reachable yet ({}); retrying", e.getMessage());
+                Thread.sleep(1000);
+            }
+        }
+    }
+
+    /** A start-up step. */
+    @FunctionalInterface
+    public interface ThrowingRunnable {
+        void run() throws Exception;
+    }
+
+    /**
+     * Adds a service to the context: started with it (deferred until it starts), stopped before everything added
+     * earlier (the shared resources were added first, so they stop last).
+     */
+    public void addService(Object service) {
+        try {
+            context.addService(service);
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot add service " + service + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Closes the resource when gridwire stops, after the routes have stopped and the pipelines drained. */
+    public <T extends AutoCloseable> T closeOnStop(T resource) {
+        closeOnStop.add(resource);
+        return resource;
+    }
+
+    /**
+     * An ingest MQTT connection (persistent session, manual acks) with client id {@code mqtt.clientId + suffix}, bound
+     * as {@code bean}, checked as health check {@code healthCheck}, named in the start-up block with {@code label} and
+     * the subscription property {@code topicsProperty}, disconnected on stop.
+     */
+    public DeferredConnectMqttClient ingestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
+        DeferredConnectMqttClient client = Resources.mqttClient(settings, settings.mqttClientId + suffix);
+        context.getRegistry().bind(bean, client);
+        closeOnStop(client::shutdown);
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        DependencyCheck check = DependencyCheck.mqtt(healthCheck, client);
+        if (health != null) {
+            health.register(check);
+        }
+        banner.add(new BannerLine("MQTT", () -> "  " + label + " (" + property(topicsProperty) + "): " + StartupBanner.state(check.call())));
+        return client;
+    }
+
+    /** A publishing MQTT connection as the gridwire account (client id {@code mqtt.clientId + suffix}), closed on stop. */
+    public MqttSender sender(String suffix, String purpose) throws Exception {
+        return closeOnStop(new MqttSender(brokerUri(), settings.mqttClientId + suffix, settings.mqttUsername, settings.mqttPassword, purpose));
+    }
+
+    /**
+     * The sink pipeline of family {@code name}, bound as {@code bean}: its stages (comma-separated direct: URIs) run
+     * pipelined, a batch is acked once every stage committed it; retried with {@code delivery.retry.*}, isolated after
+     * {@code ingest.isolateAfterAttempts} answered failures, drained on stop before the clients close.
+     */
+    public SinkPipeline sinkPipeline(String bean, String name, String stages) {
+        SinkPipeline pipeline = new SinkPipeline(name, stages, settings.batchDepth, settings.retryInitialDelayMs, settings.retryMaxDelayMs);
+        pipeline.setCamelContext(context);
+        pipeline.setSinkAnswering(sinks.answering(), settings.isolateAfterAttempts);
+        context.getRegistry().bind(bean, pipeline);
+        // added after the platform's closing service: stops (drains, acks) before it
+        addService(pipeline);
+        return pipeline;
+    }
+
+    /** Adds a line to the start-up block (section "" continues the previous one). */
+    public void bannerLine(String section, Supplier<String> text) {
+        banner.add(new BannerLine(section, text));
+    }
+
+    List<BannerLine> bannerLines() {
+        return List.copyOf(banner);
+    }
+
+    /** A configuration value (application.properties, overridden by the environment); throws when missing. */
+    public String property(String key) {
+        return context.getPropertiesComponent().resolveProperty(key)
+                .orElseThrow(() -> new IllegalArgumentException("missing configuration property " + key));
+    }
+
+    /** This instance's HTTP base URL as a local user reaches it, http://localhost:{http.port}. */
+    public String httpUrl() {
+        return "http://localhost:" + property("http.port");
+    }
+
+    public CamelContext context() {
+        return context;
+    }
+
+    public DataSource dataSource() {
+        return dataSource;
+    }
+
+    /** The InfluxDB v2 client (its blocking write API: camel-influxdb2's producer swallows errors). */
+    public InfluxDBClient tsdb() {
+        return tsdb;
+    }
+
+    public String tsdbBucket() {
+        return settings.influxBucket;
+    }
+
+    public String tsdbOrg() {
+        return settings.influxOrg;
+    }
+
+    public Meters meters() {
+        return meters;
+    }
+
+    /** The shared idempotent Kafka producer for records sent outside a route (acks=all). */
+    public KafkaSender kafka() {
+        return kafka;
+    }
+
+    /** The topics gridwire writes: a family adds its own; all are created at start-up when missing. */
+    public KafkaTopics kafkaTopics() {
+        return kafkaTopics;
+    }
+
+    public DeadLetterStore deadLetters() {
+        return deadLetters;
+    }
+
+    /** JSON parsing with {@code mqtt.maxPayloadBytes} as the limit. */
+    public JsonPayloads payloads() {
+        return payloads;
+    }
+
+    public int maxPayloadBytes() {
+        return settings.maxPayloadBytes;
+    }
+
+    /** Retries a database step until it succeeds ({@code delivery.retry.*} backoff), for steps outside a pipeline. */
+    public UntilAvailable untilAvailable() {
+        return untilAvailable;
+    }
+
+    /** Held-back time past which the ingest health check is DOWN (ms). */
+    public long heldBackHealthMs() {
+        return settings.heldBackHealthMs;
+    }
+
+    SinkChecks sinks() {
+        return sinks;
+    }
+
+    PlatformSettings settings() {
+        return settings;
+    }
+
+    /** The broker gridwire's own connections use, {@code tcp://host:port}. */
+    public String brokerUri() {
+        return "tcp://" + settings.mqttHost + ":" + settings.mqttPort;
+    }
+
+    /** mqtt.clientId: the prefix of every client id of this instance. */
+    public String clientId() {
+        return settings.mqttClientId;
+    }
+
+    public int sessionExpirySeconds() {
+        return settings.mqttSessionExpirySeconds;
+    }
+
+    public int connectRetrySeconds() {
+        return settings.mqttConnectRetrySeconds;
+    }
+
+    private static void closeQuietly(AutoCloseable c) {
+        try {
+            c.close();
+        } catch (Exception e) {
+            LOG.debug("close failed: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,50 @@
+package io.gridwire.platform;
+
+import org.apache.camel.PropertyInject;
+
+/**
+ * The configuration every family shares (application.properties, each key overridable by its environment variable),
+ * injected by Camel's bean post processor; what each key means is commented in application.properties.
+ */
+final class PlatformSettings {
+    @PropertyInject("db.url") String dbUrl;
+    @PropertyInject("db.user") String dbUser;
+    @PropertyInject("db.password") String dbPassword;
+    @PropertyInject("db.poolSize") int dbPoolSize;
+    @PropertyInject("db.connectionTimeoutMs") int dbConnectionTimeoutMs;
+
+    @PropertyInject("influx.url") String influxUrl;
+    @PropertyInject("influx.token") String influxToken;
+    @PropertyInject("influx.org") String influxOrg;
+    @PropertyInject("influx.bucket") String influxBucket;
+    @PropertyInject("influx.timeoutMs") int influxTimeoutMs;
+    @PropertyInject("influx.gzip") boolean influxGzip;
+
+    @PropertyInject("kafka.bootstrap.servers") String kafkaBootstrap;
+    @PropertyInject("kafka.maxBlockMs") int kafkaMaxBlockMs;
+    @PropertyInject("kafka.deliveryTimeoutMs") int kafkaDeliveryTimeoutMs;
+    @PropertyInject("kafka.requestTimeoutMs") int kafkaRequestTimeoutMs;
+    @PropertyInject(value = "kafka.topics.partitions", defaultValue = " ") String kafkaTopicsPartitions;
+    @PropertyInject(value = "kafka.topics.replicationFactor", defaultValue = " ") String kafkaTopicsReplicationFactor;
+
+    @PropertyInject("mqtt.broker.host") String mqttHost;
+    @PropertyInject("mqtt.broker.port") int mqttPort;
+    @PropertyInject("mqtt.username") String mqttUsername;
+    @PropertyInject("mqtt.password") String mqttPassword;
+    @PropertyInject("mqtt.clientId") String mqttClientId;
+    @PropertyInject("mqtt.sessionExpirySeconds") int mqttSessionExpirySeconds;
+    @PropertyInject("mqtt.receiveMaximum") int mqttReceiveMaximum;
+    @PropertyInject("mqtt.keepAliveSeconds") int mqttKeepAliveSeconds;
+    @PropertyInject("mqtt.connectTimeoutSeconds") int mqttConnectTimeoutSeconds;
+    @PropertyInject("mqtt.connectRetrySeconds") int mqttConnectRetrySeconds;
+    @PropertyInject("mqtt.maxPayloadBytes") int maxPayloadBytes;
+
+    @PropertyInject("timestamps.earliest") String timestampsEarliest;
+    @PropertyInject("timestamps.maxFutureSkew") String timestampsMaxFutureSkew;
+
+    @PropertyInject("delivery.retry.initialDelayMs") long retryInitialDelayMs;
+    @PropertyInject("delivery.retry.maxDelayMs") long retryMaxDelayMs;
+    @PropertyInject("ingest.batch.depth") int batchDepth;
+    @PropertyInject("ingest.isolateAfterAttempts") int isolateAfterAttempts;
+    @PropertyInject("ingest.heldBackHealthMs") long heldBackHealthMs;
+}
