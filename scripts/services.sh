@@ -202,12 +202,24 @@ stop_pid() {
 }
 status_line() { if port_open "$2"; then printf '%-11s up    :%s\n' "$1" "$2"; else printf '%-11s down  :%s\n' "$1" "$2"; fi; }
 
+# a throw-away database owned by the gridwire role (the end-to-end tests make one per run): database create|drop NAME
+database() {
+  local action=$1 name=$2
+  [[ $name =~ ^gridwire_[a-z0-9_]{1,40}$ ]] || die "database name must be gridwire_[a-z0-9_]+, got '$name'"
+  case $action in
+    create) pg_sql -c "create database \"$name\" owner \"$DB_USER\"" && log "database $name created" ;;
+    drop) pg_sql -c "drop database if exists \"$name\" with (force)" && log "database $name dropped" ;;
+    *) die "usage: $0 database create|drop NAME" ;;
+  esac
+}
+
 ALL=(mosquitto postgresql kafka questdb)
 cmd=${1:-status}; shift || true
+if [[ $cmd == database ]]; then database "$@"; exit; fi
 services=("$@"); ((${#services[@]})) || services=("${ALL[@]}")
 case $cmd in
   start) mkdir -p "$DATA"; for s in "${services[@]}"; do "${s}_start"; done ;;
   stop) for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_stop"; done ;;
   status) for s in "${services[@]}"; do "${s}_status"; done ;;
-  *) die "usage: $0 start|stop|status [${ALL[*]}]" ;;
+  *) die "usage: $0 start|stop|status [${ALL[*]}] | database create|drop NAME" ;;
 esac

@@ -6,7 +6,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/services.sh start
 
-# HawtioConsoleTest drives Debian's headless Chromium with playwright-core (src/test/browser, versions locked).
+# HawtioConsoleIT drives Debian's headless Chromium with playwright-core (src/test/browser, versions locked).
 if ! command -v chromium >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium >/dev/null
 fi

@@ -222,7 +222,9 @@ public final class Platform {
         if (health != null) {
             health.register(check);
         }
-        banner.add(new BannerLine("MQTT", () -> "  " + label + " (" + property(topicsProperty) + "): " + StartupBanner.state(check.call())));
+        // a topics key a route file gives a default for ({{key:default}}) may be absent from the properties
+        banner.add(new BannerLine("MQTT", () -> "  " + label + " (" + context.getPropertiesComponent().resolveProperty(topicsProperty)
+                .orElse(topicsProperty + ", default in its route file") + "): " + StartupBanner.state(check.call())));
         return client;
     }
 

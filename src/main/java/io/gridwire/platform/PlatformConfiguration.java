@@ -49,6 +49,8 @@ public class PlatformConfiguration implements CamelConfiguration {
         var registry = context.getRegistry();
         registry.bind("mqtt-ingest", new MqttIngestComponent());
         registry.bind("topicHeaders", new TopicHeaders());
+        // REST operations get the rest-api configuration and group "api"; the other routes their file's group
+        ((org.apache.camel.model.ModelCamelContext) context).addModelLifecycleStrategy(new RouteGroups());
 
         ApiAuth apiAuth = new ApiAuth(apiToken);
         registry.bind("apiAuth", apiAuth);

@@ -24,6 +24,8 @@ import static org.awaitility.Awaitility.await;
 public final class GridwireProcess implements AutoCloseable {
 
     private final String name;
+    /** One of the run's shared processes (TestRun): otherwise starting it stops the shared one first. */
+    private final boolean shared;
     private final Map<String, String> env = new HashMap<>();
     private final Path log;
     private final int httpPort;
@@ -31,16 +33,24 @@ public final class GridwireProcess implements AutoCloseable {
     private int starts;
 
     public GridwireProcess(String name, Map<String, String> overrides) {
+        this(name, overrides, false);
+    }
+
+    GridwireProcess(String name, Map<String, String> overrides, boolean shared) {
         this.name = name;
+        this.shared = shared;
         this.httpPort = freePort();
         this.log = Path.of("target", "gridwire-" + name + ".log");
         env.put("HTTP_PORT", String.valueOf(httpPort));
+        env.put("DB_URL", TestRun.databaseUrl());
         // each run its own MQTT session (kept across stop/start of this process), short-lived so abandoned
         // sessions don't pile up on the broker, nor queue other runs' traffic for this one
         env.put("MQTT_CLIENTID", "gridwire-test-" + name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         env.put("MQTT_SESSIONEXPIRYSECONDS", "600");
         env.put("SIMULATOR_ENABLED", "false");
-        // the console has its own port; HawtioConsoleTest turns it on
+        // tests write readings hours or days old: the hourly retention run must not take them
+        env.put("AUTOCORE_RETENTION_DAYS", "36500");
+        // the console has its own port; HawtioConsoleIT turns it on
         env.put("HAWTIO_ENABLED", "false");
         env.putAll(overrides);
     }
@@ -55,6 +65,16 @@ public final class GridwireProcess implements AutoCloseable {
                 "SIMULATOR_INTERVAL", String.valueOf(intervalMs), "SIMULATOR_FAILURERATE", "0"));
         env.putAll(extra);
         return new GridwireProcess(name, env);
+    }
+
+    /** Whether this gridwire's JVM is running. */
+    public boolean running() {
+        return process != null && process.isAlive();
+    }
+
+    /** The name this process was given (its log is target/gridwire-{name}.log). */
+    public String name() {
+        return name;
     }
 
     /** The running JVM's process id. */
@@ -73,6 +93,10 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** Starts gridwire and waits until its log (of this start) shows every one of the lines. */
     public GridwireProcess start(String... readyLines) throws IOException {
+        if (!shared) {
+            // two gridwires would both consume every family's topics and write the same database
+            TestRun.stopShared();
+        }
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "io.gridwire.GridwireApplication"));

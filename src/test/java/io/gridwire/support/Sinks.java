@@ -40,7 +40,6 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 /** Reads what landed in the real sinks: PostgreSQL rows, InfluxDB-API points (QuestDB) and Kafka records. */
 public final class Sinks {
 
-    static final String DB_URL = env("DB_URL", "jdbc:postgresql://localhost:5432/gridwire");
     static final String DB_USER = env("DB_USER", "gridwire");
     static final String DB_PASSWORD = env("DB_PASSWORD", "gridwire");
     static final String QUESTDB = env("QUESTDB_URL", "http://localhost:9000");
@@ -58,7 +57,7 @@ public final class Sinks {
 
     /** Rows of a query with bound parameters, each as column -> value. */
     public static List<Map<String, Object>> rows(String sql, Object... params) {
-        try (Connection c = DriverManager.getConnection(DB_URL, DB_USER, DB_PASSWORD);
+        try (Connection c = DriverManager.getConnection(TestRun.databaseUrl(), DB_USER, DB_PASSWORD);
              PreparedStatement ps = c.prepareStatement(sql)) {
             for (int i = 0; i < params.length; i++) {
                 ps.setObject(i + 1, params[i]);

@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.autocore;
 
 import java.time.Duration;
 import java.util.Map;
@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * AutoCore timers and policies with short settings: retention (1 day, every second), offline after 3 s of silence,
  * unknown devices dead-lettered. Real broker and database.
  */
-class AutocoreMaintenanceTest {
+class AutocoreMaintenanceIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static GridwireProcess gridwire;

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The broker as configured by mosquitto.conf / mosquitto.acl: no anonymous clients, devices only on their families. */
-class BrokerSecurityTest {
+class BrokerSecurityIT {
 
     private static final String URI = "tcp://" + Sinks.env("MQTT_BROKER_HOST", "localhost") + ":"
                                       + Sinks.env("MQTT_BROKER_PORT", "1883");

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 import static org.awaitility.Awaitility.await;
 
 /** gridwire starts while Mosquitto is down, and consumes once the broker comes up, without a restart. */
-class BrokerDownAtStartTest {
+class BrokerDownAtStartIT {
 
     private static GridwireProcess gridwire;
 

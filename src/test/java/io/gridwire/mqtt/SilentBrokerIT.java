@@ -29,7 +29,7 @@ import io.gridwire.support.Sinks;
  * the connection attempt is abandoned after the connect timeout and the next one, through to the real Mosquitto,
  * succeeds. Without the bound, Paho's blocking connect waited until the socket died (once 95 s in CI).
  */
-class SilentBrokerTest {
+class SilentBrokerIT {
 
     @Test
     @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD) // without the bound, the connect never returns

@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * the TSDB refuses every time, Kafka without topic auto-creation (the local Kafka runs with
  * {@code auto.create.topics.enable=false}), numbers sent as strings, a QoS 2 subscription and a crash.
  */
-class DeviceBehaviourTest {
+class DeviceBehaviourIT {
 
     private static final Duration SOON = Duration.ofSeconds(60);
     private static final ObjectMapper JSON = new ObjectMapper();

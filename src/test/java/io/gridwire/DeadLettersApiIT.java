@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -19,7 +21,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Dead letters users can act on: listed with filters, replayed after a fix (they then land), discarded. */
-class DeadLettersApiTest {
+@SharedGridwire
+class DeadLettersApiIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static GridwireProcess gridwire;
@@ -28,7 +31,7 @@ class DeadLettersApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("dead-letters", Map.of()).start();
+        gridwire = TestRun.sharedGridwire(DeadLettersApiIT.class);
         api = new Api(gridwire.httpPort());
         mqtt = new Devices();
     }
@@ -37,9 +40,6 @@ class DeadLettersApiTest {
     static void stop() throws Exception {
         if (mqtt != null) {
             mqtt.close();
-        }
-        if (gridwire != null) {
-            gridwire.stop();
         }
     }
 

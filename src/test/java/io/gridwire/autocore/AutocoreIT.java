@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.autocore;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -13,6 +13,8 @@ import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -28,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Seed 002 AutoCore monitor end to end: real Mosquitto, PostgreSQL (schema autocore), QuestDB (InfluxDB v2 API)
  * and Kafka; gridwire as its own process.
  */
-class AutocoreTest {
+@SharedGridwire
+class AutocoreIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -40,7 +43,7 @@ class AutocoreTest {
     @BeforeAll
     static void start() throws Exception {
         // the seed's examples are from January 2025: keep them through retention
-        gridwire = new GridwireProcess("autocore", Map.of("AUTOCORE_RETENTION_DAYS", "36500")).start();
+        gridwire = TestRun.sharedGridwire(AutocoreIT.class);
         api = new Api(gridwire.httpPort());
         mqtt = new Devices();
     }
@@ -49,9 +52,6 @@ class AutocoreTest {
     static void stop() throws Exception {
         if (mqtt != null) {
             mqtt.close();
-        }
-        if (gridwire != null) {
-            gridwire.stop();
         }
     }
 

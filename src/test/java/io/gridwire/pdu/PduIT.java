@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.pdu;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -10,6 +10,8 @@ import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.SecondBroker;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
@@ -30,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * per-socket broker case) and real PostgreSQL; gridwire as its own process.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class PduSocketsTest {
+@SharedGridwire
+class PduIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
@@ -48,7 +51,7 @@ class PduSocketsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("pdu-sockets", Map.of()).start();
+        gridwire = TestRun.sharedGridwire(PduIT.class);
         cleanUp(); // after start: the migrations have run
         api = new Api(gridwire.httpPort());
         // the PDUs publish with an account allowed on their topics (gridwire's, in this test)
@@ -59,9 +62,6 @@ class PduSocketsTest {
     static void stop() throws Exception {
         if (pduPublisher != null) {
             pduPublisher.close();
-        }
-        if (gridwire != null) {
-            gridwire.stop();
         }
         cleanUp();
     }

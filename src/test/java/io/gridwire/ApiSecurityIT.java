@@ -9,6 +9,8 @@ import java.util.Map;
 
 import io.gridwire.support.Api;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -23,7 +25,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Every REST path parameter with injection and script strings (SQL is only ever built with bound parameters, so
  * they are just unknown ids), and the bearer token: required for changes, never logged.
  */
-class ApiSecurityTest {
+@SharedGridwire
+class ApiSecurityIT {
 
     private static final List<String> HOSTILE = List.of("1' OR '1'='1", "1; DROP TABLE dead_letters; --", "<script>alert(1)</script>",
             "../../etc/passwd", "%00", "' UNION SELECT password FROM pg_shadow --", "9999999999999999999999");
@@ -41,15 +44,12 @@ class ApiSecurityTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("api-security", Map.of()).start();
+        gridwire = TestRun.sharedGridwire(ApiSecurityIT.class);
         api = new Api(gridwire.httpPort());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (gridwire != null) {
-            gridwire.stop();
-        }
     }
 
     private static String path(String template, String id) {

@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.simulator;
 
 import java.time.Duration;
 import java.util.Map;
@@ -16,7 +16,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Mock devices across restarts (graceful and SIGKILL) and their simulated failures; real broker and database. */
-class MockDeviceLifecycleTest {
+class SimulatorLifecycleIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static final String PREFIX = "t-life-" + UUID.randomUUID().toString().substring(0, 6) + "-";

@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.simulator;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -13,6 +13,8 @@ import io.gridwire.support.Api;
 import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Listener;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
@@ -29,7 +31,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Seed 001 mock devices through gridwire's real REST API and MQTT, with the simulator running (a reading every
  * 500 ms) and its readings landing, through gridwire's own ingest, in the real PostgreSQL.
  */
-class MockDevicesTest {
+@SharedGridwire(SharedGridwire.SIMULATING)
+class SimulatorIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration SOON = Duration.ofSeconds(30);
@@ -40,15 +43,12 @@ class MockDevicesTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = GridwireProcess.simulating("mock-devices", 500, Map.of()).start();
+        gridwire = TestRun.sharedGridwire(SimulatorIT.class);
         api = new Api(gridwire.httpPort());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (gridwire != null) {
-            gridwire.stop();
-        }
         Sinks.removeTestDevices();
     }
 

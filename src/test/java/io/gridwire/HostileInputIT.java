@@ -16,6 +16,8 @@ import io.gridwire.support.Quiet;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,7 +32,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * message must give exactly one dead letter whose reason names the problem, every valid one must land, the routes
  * stay up and the heap stays within its -Xmx512m. A family is one line in FAMILIES.
  */
-class HostileInputTest {
+@SharedGridwire
+class HostileInputIT {
 
     private static final String RUN = UUID.randomUUID().toString().substring(0, 6);
     private static final int ROUNDS = 14;
@@ -54,7 +57,7 @@ class HostileInputTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("hostile", Map.of()).start();
+        gridwire = TestRun.sharedGridwire(HostileInputIT.class);
         api = new Api(gridwire.httpPort());
         device = new Devices();
         pduPublisher = new Devices(Sinks.env("MQTT_BROKER_HOST", "localhost"), Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883")),
@@ -115,9 +118,6 @@ class HostileInputTest {
             if (d != null) {
                 d.close();
             }
-        }
-        if (gridwire != null) {
-            gridwire.stop();
         }
         Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
         Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");

@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.sites;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -38,7 +38,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * producer record limit of 2 000 bytes so that a large record is refused (the -dlt case).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class SitesBridgeTest {
+class SitesIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();

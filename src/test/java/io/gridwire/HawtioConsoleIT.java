@@ -32,7 +32,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Chromium (src/test/browser/hawtio-routes.mjs) the Camel routes view lists gridwire's routes with their exchange
  * counts, a route's diagram and its source. Screenshots land in target/hawtio-*.png.
  */
-class HawtioConsoleTest {
+class HawtioConsoleIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String USER = "ops";

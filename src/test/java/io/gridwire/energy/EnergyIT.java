@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.energy;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -10,7 +10,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
-import io.gridwire.support.Services;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -20,8 +21,6 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -29,10 +28,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * Seed 001 readings end to end, against the real Mosquitto, PostgreSQL, Kafka and QuestDB (InfluxDB v2 API)
- * started by scripts/services.sh, with gridwire running as its own process.
+ * started by scripts/services.sh, with gridwire running as its own process (the run's shared one). Sink outages and
+ * gridwire restarts with the energy family streaming are cases of FaultMatrixIT.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class EnergyTelemetryTest {
+@SharedGridwire
+class EnergyIT {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Duration LANDING = Duration.ofSeconds(60);
@@ -43,7 +44,7 @@ class EnergyTelemetryTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = new GridwireProcess("energy-telemetry", Map.of()).start();
+        gridwire = TestRun.sharedGridwire(EnergyIT.class);
         devices = new Devices();
         kafka = new KafkaReader("energy-readings");
     }
@@ -55,9 +56,6 @@ class EnergyTelemetryTest {
         }
         if (devices != null) {
             devices.close();
-        }
-        if (gridwire != null) {
-            gridwire.stop();
         }
     }
 
@@ -171,91 +169,5 @@ class EnergyTelemetryTest {
         assertEquals("field 'power' must be a number, got string \"high\"", dead.get(1).get("reason"));
         assertEquals("missing device id: no 'device_id' field and none in the topic", dead.get(2).get("reason"));
         assertEquals("energy/devices//data", dead.get(2).get("topic"));
-    }
-
-    @ParameterizedTest(name = "{0} stopped mid-stream for 5 s")
-    @ValueSource(strings = {"postgresql", "questdb", "kafka"})
-    @Order(4)
-    void sinkStoppedMidStreamEveryMessageLandsOnce(String service) throws Exception {
-        String prefix = Devices.uniquePrefix(service + "down");
-        int total = 400; // 8 s of readings at 50 per second over 2 devices: the 5 s outage falls inside the stream
-        Thread publisher = streamReadings(prefix, 2, total);
-        await().atMost(LANDING).until(() -> Sinks.count(
-                "select count(*) from device_readings where device_id like ?", prefix + "%") > 20);
-        Services.stop(service);
-        java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofSeconds(5).toNanos()); // the outage itself
-        Services.start(service);
-        publisher.join();
-
-        // a Kafka outage can leave records written whose acks were lost: the retry then sends them again,
-        // which the stable message id makes detectable; every other sink holds each reading once
-        assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(120), !"kafka".equals(service));
-        assertEquals(0, Sinks.count("select count(*) from dead_letters where topic like ?",
-                "energy/devices/" + prefix + "%"));
-    }
-
-    @Test
-    @Order(5)
-    void gridwireStoppedWhileMessagesKeepArrivingThenStartedEveryMessageLandsOnce() throws Exception {
-        String prefix = Devices.uniquePrefix("restart");
-        // 24 s of readings at 50 per second, spanning the stop, the pause and the start: the graceful stop alone
-        // takes up to ~11 s (each Kafka consumer finishes its 5 s poll), which outlasted a 12 s stream once in CI
-        int total = 1200;
-        Thread publisher = streamReadings(prefix, 3, total);
-        await().atMost(LANDING).until(() -> Sinks.count(
-                "select count(*) from device_readings where device_id like ?", prefix + "%") > 50);
-        int exit = gridwire.stop();
-        assertTrue(exit == 0 || exit == 143, "graceful shutdown on SIGTERM, exit code " + exit);
-        assertTrue(publisher.isAlive(), "readings still arriving while gridwire is down");
-        // meanwhile the broker queues them in gridwire's persistent session
-        gridwire.start();
-        publisher.join();
-
-        assertEveryReadingOnceInEverySink(prefix, total, Duration.ofSeconds(90), true);
-        assertEquals(0, Sinks.count("select count(*) from dead_letters where topic like ?",
-                "energy/devices/" + prefix + "%"), "a shutdown is not the messages' fault: no dead letters");
-    }
-
-    /** Starts a thread publishing numbered readings at 50 per second, round-robin over the devices. */
-    private static Thread streamReadings(String prefix, int deviceCount, int total) {
-        Thread publisher = new Thread(() -> {
-            try {
-                Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(3600);
-                for (int i = 0; i < total; i++) {
-                    publishNumbered(prefix, deviceCount, t0, i, i + 1);
-                    java.util.concurrent.locks.LockSupport.parkNanos(Duration.ofMillis(20).toNanos());
-                }
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        }, "test-publisher-" + prefix);
-        publisher.start();
-        return publisher;
-    }
-
-    /** Publishes readings from..to-1 round-robin over the devices; reading i is at t0 + i s with power and energy i. */
-    private static void publishNumbered(String prefix, int deviceCount, Instant t0, int from, int to) throws Exception {
-        for (int i = from; i < to; i++) {
-            devices.publishReading(prefix + (i % deviceCount), t0.plusSeconds(i), i, 230, 1, i);
-        }
-    }
-
-    /** Waits until the readings of devices with this prefix are all in every sink, then checks none is there twice. */
-    private static void assertEveryReadingOnceInEverySink(String prefix, int expected, Duration within,
-                                                          boolean kafkaExactlyOnce) {
-        await().atMost(within).until(() -> Sinks.count(
-                "select count(*) from device_readings where device_id like ?", prefix + "%") >= expected);
-        await().atMost(LANDING).until(() -> kafka.records(prefix).size() >= expected);
-        await().atMost(LANDING).until(() -> Sinks.points("select count() n from energy_readings where device_id like '"
-                                                         + prefix + "%'").get(0).get("n").asLong() >= expected);
-        assertEquals(expected, Sinks.count("select count(*) from device_readings where device_id like ?", prefix + "%"),
-                "each reading once in PostgreSQL");
-        assertEquals(expected, kafka.records(prefix).stream().map(KafkaReader::headers)
-                .map(h -> h.get("gridwire_message_id")).distinct().count(), "every reading in Kafka");
-        if (kafkaExactlyOnce) {
-            assertEquals(expected, kafka.records(prefix).size(), "each reading once in Kafka");
-        }
-        assertEquals(expected, Sinks.points("select count() n from energy_readings where device_id like '" + prefix + "%'")
-                .get(0).get("n").asLong(), "each reading once in the TSDB");
     }
 }

@@ -1,4 +1,4 @@
-package io.gridwire;
+package io.gridwire.deviceevents;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -12,6 +12,8 @@ import io.gridwire.support.Api;
 import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.SharedGridwire;
+import io.gridwire.support.TestRun;
 import io.gridwire.support.Listener;
 import io.gridwire.support.Services;
 import io.gridwire.support.Sinks;
@@ -27,7 +29,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * Seed 000: registry changes publish device events after the commit; the listener keeps mock-real-{id} in step,
  * whatever order or number of times the events arrive. Real Mosquitto and PostgreSQL; gridwire as a process.
  */
-class DeviceEventsTest {
+@SharedGridwire(SharedGridwire.SIMULATING)
+class DeviceEventsIT {
 
     private static final Duration SOON = Duration.ofSeconds(30);
     private static final String NAME = "t-registry-" + UUID.randomUUID().toString().substring(0, 6);
@@ -37,15 +40,12 @@ class DeviceEventsTest {
 
     @BeforeAll
     static void start() throws Exception {
-        gridwire = GridwireProcess.simulating("device-events", 500, Map.of()).start();
+        gridwire = TestRun.sharedGridwire(DeviceEventsIT.class);
         api = new Api(gridwire.httpPort());
     }
 
     @AfterAll
     static void stop() throws Exception {
-        if (gridwire != null) {
-            gridwire.stop();
-        }
         Sinks.removeTestDevices();
     }
 

@@ -1,0 +1,135 @@
+package io.gridwire.support;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * What one run of the end-to-end tier owns, so it passes on any machine where gridwire ran before: its own PostgreSQL
+ * database {@code gridwire_it_<yyyyMMdd_HHmm>_<random>}, created on first use through scripts/services.sh and dropped
+ * when the test JVM exits (databases of runs older than a day that died before dropping theirs go too), and the
+ * gridwire processes shared by the classes that run gridwire with the same configuration, started once and stopped
+ * (SIGTERM, graceful) at the end of the run.
+ *
+ * <p>Off for the benchmarks and for a run given DB_URL: then the tests use that database (default the dev one).
+ */
+public final class TestRun {
+
+    private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmm");
+    private static final String BASE_URL = Sinks.env("DB_URL", "jdbc:postgresql://localhost:5432/gridwire");
+    private static volatile String databaseUrl;
+    private static GridwireProcess shared;
+    private static boolean hookAdded;
+
+    private TestRun() {
+    }
+
+    /** The JDBC URL the tests and every gridwire they start use. */
+    public static synchronized String databaseUrl() {
+        if (databaseUrl != null) {
+            return databaseUrl;
+        }
+        if (!Boolean.getBoolean("gridwire.it.ownDatabase") || System.getenv("DB_URL") != null) {
+            return databaseUrl = BASE_URL;
+        }
+        pruneOldDatabases();
+        String name = "gridwire_it_" + LocalDateTime.now().format(STAMP) + "_" + UUID.randomUUID().toString().substring(0, 6);
+        services("create", name);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            stopShared();
+            try {
+                services("drop", name);
+            } catch (RuntimeException e) {
+                System.err.println("could not drop test database " + name + ": " + e.getMessage());
+            }
+        }, "drop-test-database"));
+        databaseUrl = BASE_URL.substring(0, BASE_URL.lastIndexOf('/') + 1) + name;
+        System.out.println("end-to-end run database: " + databaseUrl);
+        return databaseUrl;
+    }
+
+    /**
+     * The run's gridwire of the configuration the class names with {@link SharedGridwire}: started on first use (and
+     * again if a test stopped it), kept for the next class of that configuration, stopped when a class needs another
+     * one (only one gridwire runs at a time) and at the end of the run.
+     */
+    public static GridwireProcess sharedGridwire(Class<?> testClass) throws Exception {
+        SharedGridwire config = testClass.getAnnotation(SharedGridwire.class);
+        if (config == null) {
+            throw new IllegalArgumentException(testClass.getSimpleName() + " is not annotated @SharedGridwire");
+        }
+        Map<String, String> overrides = switch (config.value()) {
+            case SharedGridwire.DEFAULT -> Map.of();
+            case SharedGridwire.SIMULATING -> Map.of("SIMULATOR_ENABLED", "true", "SIMULATOR_INTERVAL", "500",
+                    "SIMULATOR_FAILURERATE", "0");
+            default -> throw new IllegalArgumentException("unknown shared configuration " + config.value());
+        };
+        synchronized (TestRun.class) {
+            if (shared != null && !shared.name().equals("shared-" + config.value())) {
+                stopShared();
+            }
+            if (shared == null) {
+                shared = new GridwireProcess("shared-" + config.value(), overrides, true);
+                if (!hookAdded) {
+                    hookAdded = true;
+                    Runtime.getRuntime().addShutdownHook(new Thread(TestRun::stopShared, "stop-shared-gridwire"));
+                }
+            }
+            if (!shared.running()) {
+                shared.start();
+            }
+            return shared;
+        }
+    }
+
+    /** Stops the shared gridwire (a class is about to start its own), if one runs. */
+    static synchronized void stopShared() {
+        if (shared != null) {
+            try {
+                shared.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            shared = null;
+        }
+    }
+
+    /** Drops run databases whose name says they are older than a day (their run died before dropping them). */
+    private static void pruneOldDatabases() {
+        String dayAgo = "gridwire_it_" + LocalDateTime.now().minusDays(1).format(STAMP);
+        List<String> old = new ArrayList<>();
+        try (Connection c = DriverManager.getConnection(BASE_URL, Sinks.DB_USER, Sinks.DB_PASSWORD);
+             ResultSet rs = c.createStatement().executeQuery("SELECT datname FROM pg_database WHERE datname LIKE 'gridwire\\_it\\_%'")) {
+            while (rs.next()) {
+                if (rs.getString(1).compareTo(dayAgo) < 0) {
+                    old.add(rs.getString(1));
+                }
+            }
+        } catch (Exception e) {
+            System.err.println("could not list old test databases: " + e.getMessage());
+        }
+        old.forEach(name -> services("drop", name));
+    }
+
+    private static void services(String action, String name) {
+        try {
+            Process p = new ProcessBuilder("bash", "scripts/services.sh", "database", action, name)
+                    .directory(GridwireProcess.repoRoot()).redirectErrorStream(true).start();
+            String out = new String(p.getInputStream().readAllBytes());
+            if (p.waitFor() != 0) {
+                throw new IllegalStateException("services.sh database " + action + " " + name + " failed: " + out);
+            }
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
