@@ -1,5 +1,6 @@
 package io.gridwire.autocore;
 
+import io.gridwire.sink.Transactions;
 import io.gridwire.message.Text;
 
 import java.sql.Connection;
@@ -79,8 +80,7 @@ public class AutocoreMaintenance {
     /** Marks devices offline that sent nothing for offlineAfterSeconds; returns how many. */
     public int markSilentDevicesOffline() throws SQLException {
         List<String> marked = new ArrayList<>();
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        Transactions.run(dataSource, c -> {
             try (PreparedStatement st = c.prepareStatement(
                     "UPDATE autocore.devices SET is_online = false WHERE is_online AND last_seen < ? RETURNING device_id, "
                     + "ip_address, last_seen")) {
@@ -98,12 +98,8 @@ public class AutocoreMaintenance {
                         h.executeUpdate();
                     }
                 }
-                c.commit();
-            } catch (SQLException e) {
-                c.rollback();
-                throw e;
             }
-        }
+        });
         for (String id : marked) {
             LOG.info("AutoCore device {} status updated: offline (no message for {} s)", id, offlineAfterSeconds);
         }

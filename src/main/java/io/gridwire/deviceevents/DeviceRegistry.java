@@ -74,8 +74,7 @@ public class DeviceRegistry {
         JsonFields f = new JsonFields(body, FIELDS);
         String idText = f.text("id", 36, false);
         UUID id = idText == null ? UUID.randomUUID() : parseUuid(idText, "field 'id' must be a UUID");
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return Transactions.call(dataSource, c -> {
             try (PreparedStatement st = c.prepareStatement(
                     "INSERT INTO devices (id, name, type, location, status, base_power, base_voltage, created_at, updated_at) "
                     + "VALUES (?,?,?,?,?,?,?, clock_timestamp(), clock_timestamp()) ON CONFLICT (id) DO NOTHING "
@@ -89,19 +88,14 @@ public class DeviceRegistry {
                 setNullableDouble(st, 7, f.number("base_voltage", 1, 100_000, false));
                 try (ResultSet rs = st.executeQuery()) {
                     if (!rs.next()) {
-                        c.rollback();
                         throw ApiException.conflict("device " + id + " already exists");
                     }
                     Map<String, Object> device = view(rs);
                     event(c, "device.created", device, (String) device.get("created_at"));
-                    c.commit();
                     return device;
                 }
-            } catch (SQLException | RuntimeException e) {
-                Transactions.rollback(c, e);
-                throw e;
             }
-        }
+        });
     }
 
     /** Changes the fields given; the rest stay. */
@@ -113,8 +107,7 @@ public class DeviceRegistry {
             throw ApiException.badRequest("field 'id' (" + Text.printable(bodyId) + ") does not match the path");
         }
         String type = f.text("type", 32, false);
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        return Transactions.call(dataSource, c -> {
             try (PreparedStatement st = c.prepareStatement(
                     "UPDATE devices SET name = coalesce(?, name), type = coalesce(?, type), location = coalesce(?, location), "
                     + "status = coalesce(?, status), "
@@ -137,20 +130,15 @@ public class DeviceRegistry {
                     }
                     Map<String, Object> device = view(rs);
                     event(c, "device.updated", device, (String) device.get("updated_at"));
-                    c.commit();
                     return device;
                 }
-            } catch (SQLException | RuntimeException e) {
-                Transactions.rollback(c, e);
-                throw e;
             }
-        }
+        });
     }
 
     public void delete(String idText) throws SQLException, JsonProcessingException {
         UUID id = uuid(idText);
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        Transactions.call(dataSource, c -> {
             try (PreparedStatement st = c.prepareStatement("DELETE FROM devices WHERE id = ? RETURNING " + COLUMNS
                                                            + ", greatest(clock_timestamp(), updated_at + interval '1 microsecond')")) {
                 st.setObject(1, id);
@@ -160,13 +148,10 @@ public class DeviceRegistry {
                     }
                     Map<String, Object> device = view(rs);
                     event(c, "device.deleted", device, rs.getTimestamp(10).toInstant().toString());
-                    c.commit();
+                    return null;
                 }
-            } catch (SQLException | RuntimeException e) {
-                Transactions.rollback(c, e);
-                throw e;
             }
-        }
+        });
     }
 
     /** Seed 000's event, into the outbox in the caller's transaction. */

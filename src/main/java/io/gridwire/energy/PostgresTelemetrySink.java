@@ -1,8 +1,8 @@
 package io.gridwire.energy;
 
+import io.gridwire.sink.Transactions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.sql.Timestamp;
@@ -73,8 +73,7 @@ public class PostgresTelemetrySink {
         }
         // one multi-row upsert may not touch a row twice: a key twice in the batch keeps its later reading
         List<Reading> rows = lastPerKey(readings);
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
+        Transactions.run(dataSource, c -> {
             try (PreparedStatement history = c.prepareStatement(UPSERT_READING);
                  PreparedStatement state = c.prepareStatement(UPSERT_STATE)) {
                 for (Reading r : rows) {
@@ -87,13 +86,9 @@ public class PostgresTelemetrySink {
                     state.addBatch();
                 }
                 state.executeBatch();
-                c.commit();
-                LOG.debug("committed {} readings in {} ms", readings.size(), (System.nanoTime() - start) / 1_000_000);
-            } catch (SQLException | RuntimeException e) {
-                rollbackQuietly(c);
-                throw e;
             }
-        }
+        });
+        LOG.debug("committed {} readings in {} ms", readings.size(), (System.nanoTime() - start) / 1_000_000);
     }
 
     /**
@@ -132,14 +127,6 @@ public class PostgresTelemetrySink {
             ps.setNull(8, Types.BOOLEAN);
         } else {
             ps.setBoolean(8, r.enabled());
-        }
-    }
-
-    private static void rollbackQuietly(Connection c) {
-        try {
-            c.rollback();
-        } catch (SQLException ignored) {
-            // the connection is broken; the pool discards it
         }
     }
 }

@@ -3,7 +3,6 @@ package io.gridwire.sink;
 import io.gridwire.message.RedeliverLaterException;
 
 import java.nio.charset.StandardCharsets;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
@@ -123,9 +122,8 @@ public class DeadLetterStore {
     }
 
     private void insert(String routeId, List<Letter> letters) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(INSERT)) {
-            c.setAutoCommit(false);
-            try {
+        Transactions.run(dataSource, c -> {
+            try (PreparedStatement ps = c.prepareStatement(INSERT)) {
                 for (Letter l : letters) {
                     ps.setString(1, routeId == null ? "unknown" : routeId);
                     ps.setString(2, l.topic());
@@ -138,16 +136,8 @@ public class DeadLetterStore {
                     ps.addBatch();
                 }
                 ps.executeBatch();
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                try {
-                    c.rollback();
-                } catch (SQLException ignored) {
-                    // the connection is broken; the pool discards it
-                }
-                throw e;
             }
-        }
+        });
     }
 
     private static byte[] payload(Object body) {
