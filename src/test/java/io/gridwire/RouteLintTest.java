@@ -43,19 +43,19 @@ class RouteLintTest {
     void anErrorIsReportedWithItsFileAndLine() throws Exception {
         Path dir = Files.createTempDirectory("lint");
         Path syntax = Files.writeString(dir.resolve("syntax.camel.yaml"),
-                "- route:\n    id: a\n    from:\n      uri: timer:a\n      steps:\n        - log: [unclosed\n");
+                "- route:\n    id: a\n    routeConfigurationId: scheduled\n    from:\n      uri: timer:a\n      steps:\n        - log: [unclosed\n");
         Path unknown = Files.writeString(dir.resolve("unknown.camel.yaml"),
-                "- route:\n    id: b\n    from:\n      uri: timer:b\n      steps:\n        - lgo: hello\n");
+                "- route:\n    id: b\n    routeConfigurationId: scheduled\n    from:\n      uri: timer:b\n      steps:\n        - lgo: hello\n");
         Path property = Files.writeString(dir.resolve("property.camel.yaml"),
-                "- route:\n    id: c\n    from:\n      uri: timer:c\n      steps:\n        - log: \"{{mqtt.topics.energyDta}}\"\n");
+                "- route:\n    id: c\n    routeConfigurationId: scheduled\n    from:\n      uri: timer:c\n      steps:\n        - log: \"{{mqtt.topics.energyDta}}\"\n");
         Path noId = Files.writeString(dir.resolve("no-id.camel.yaml"),
-                "- route:\n    from:\n      uri: timer:d\n      steps:\n        - log: hello\n");
+                "- route:\n    routeConfigurationId: scheduled\n    from:\n      uri: timer:d\n      steps:\n        - log: hello\n");
         List<String> problems = lint(List.of(syntax, unknown, property, noId));
         String all = String.join("\n", problems);
         assertEquals(4, problems.size(), all);
-        assertTrue(all.contains(syntax + ":6:"), all);
-        assertTrue(all.contains(unknown + ":6:") && all.contains("lgo"), all);
-        assertTrue(all.contains(property + ":6: unknown property mqtt.topics.energyDta"), all);
+        assertTrue(all.contains(syntax + ":7:"), all);
+        assertTrue(all.contains(unknown + ":7:") && all.contains("lgo"), all);
+        assertTrue(all.contains(property + ":7: unknown property mqtt.topics.energyDta"), all);
         assertTrue(all.contains(noId + ":1: a route without an explicit id"), all);
     }
 
@@ -105,6 +105,10 @@ class RouteLintTest {
                     if (lines.get(i).matches("- route:\\s*") && (i + 1 >= lines.size() || !lines.get(i + 1).trim().startsWith("id:"))) {
                         problems.add(f + ":" + (i + 1) + ": a route without an explicit id (put id: first)");
                     }
+                    if (lines.get(i).matches("- route:\\s*") && !namesConfiguration(lines, i + 1)) {
+                        problems.add(f + ":" + (i + 1) + ": a route without routeConfigurationId would get the REST operations' "
+                                     + "error handling (name one from error-handling.camel.yaml)");
+                    }
                 }
                 int before = ((ModelCamelContext) context).getRouteDefinitions().size();
                 try {
@@ -124,6 +128,16 @@ class RouteLintTest {
             }
         }
         return problems;
+    }
+
+    /** Whether the route entry starting at line {@code from} has a routeConfigurationId among its own keys. */
+    private static boolean namesConfiguration(List<String> lines, int from) {
+        for (int j = from; j < lines.size() && (lines.get(j).isBlank() || lines.get(j).startsWith("    ")); j++) {
+            if (lines.get(j).startsWith("    routeConfigurationId:")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Files ordered so that a file using a route template (routeTemplateRef) comes after the file defining it. */

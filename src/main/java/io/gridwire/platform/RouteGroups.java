@@ -6,22 +6,17 @@ import org.apache.camel.model.RouteDefinition;
 /**
  * Gives every route its group, so Hawtio and the route metrics separate the REST API from each family: a REST
  * operation (the route the REST DSL makes of a verb, whose {@code to} calls the API bean directly) is in group
- * {@code api} and gets the {@code rest-api} route configuration (bearer token for changes, JSON error answers); any
- * other route without a group is in the group named by its file, {@code routes/autocore.camel.yaml} -> {@code autocore}.
- * Applied as each route definition is added, so also to routes a hot reload replaces.
+ * {@code api}; any other route without a group is in the group named by its file,
+ * {@code routes/autocore.camel.yaml} -> {@code autocore}. Applied as each route definition is added, so also to routes
+ * a hot reload replaces. (REST operations get their error handling from the one route configuration without an id in
+ * error-handling.camel.yaml: by then a route's configurations are already applied.)
  */
 public final class RouteGroups extends ModelLifecycleStrategySupport {
-
-    /** The route configuration (error-handling.camel.yaml) every REST operation runs with. */
-    public static final String REST_CONFIGURATION = "rest-api";
 
     @Override
     public void onAddRouteDefinition(RouteDefinition route) {
         if (Boolean.TRUE.equals(route.isRest())) {
             route.setGroup("api");
-            if (route.getRouteConfigurationId() == null) {
-                route.setRouteConfigurationId(REST_CONFIGURATION);
-            }
         } else if (route.getGroup() == null && route.getResource() != null) {
             route.setGroup(fileGroup(route.getResource().getLocation()));
         }

@@ -24,7 +24,9 @@ class WeatherIT {
     @BeforeAll
     static void start() throws Exception {
         TestRun.sharedGridwire(WeatherIT.class);
-        station = new Devices();
+        // the broker's ACL grants device accounts their families' topics (mosquitto.acl); the example publishes as gridwire
+        station = new Devices(Sinks.env("MQTT_BROKER_HOST", "localhost"), Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883")),
+                Sinks.env("MQTT_USERNAME", "gridwire"), Sinks.env("MQTT_PASSWORD", "gridwire-dev"));
     }
 
     @AfterAll
