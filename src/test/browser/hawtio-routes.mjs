@@ -60,6 +60,8 @@ try {
   await view(page, 'routes');
 
   step(`open route ${route}: diagram`);
+  // routes sit in their group's folder (api, energy, autocore, ...): open them all, then pick the route in the tree
+  await page.getByText('Expand all', { exact: true }).first().click();
   await page.getByText(route, { exact: true }).first().click();
   await page.getByText('Route Diagram', { exact: true }).first().click();
   await page.waitForTimeout(3000);

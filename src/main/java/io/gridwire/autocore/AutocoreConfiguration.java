@@ -47,12 +47,17 @@ public class AutocoreConfiguration implements CamelConfiguration {
                 "direct:autocore-store,direct:autocore-tsdb,direct:autocore-publish");
         DeferredConnectMqttClient mqtt = platform.ingestClient("autocoreMqttClient", "-autocore", "mqtt-autocore", "AutoCore",
                 "autocore.topics");
-        registry.bind("autocoreMonitor", new AutocoreMonitor(platform.dataSource(), platform.payloads(),
-                platform.tsdb().getWriteApiBlocking(), new AutocoreMonitor.Settings(unknownDevices.equals("auto-register"),
-                        averagesWindow, anomalyZScore, anomalyMinSamples, measurement, platform.tsdbBucket(), platform.tsdbOrg(),
-                        notificationsTopic, alertsTopic),
-                mqtt::isConnected, () -> pipeline.heldBackLongerThan(platform.heldBackHealthMs()),
-                () -> platform.deadLetters().count("autocore-ingest"), platform.meters(),
+        registry.bind("autocoreParser", new AutocoreParser(platform.payloads()));
+        AutocoreOutbox outbox = new AutocoreOutbox(platform.dataSource(), notificationsTopic, alertsTopic);
+        registry.bind("autocoreStore", new AutocoreStore(platform.dataSource(), platform.meters(),
+                unknownDevices.equals("auto-register"), averagesWindow,
+                new AnomalyDetector(anomalyZScore, anomalyMinSamples), outbox));
+        registry.bind("autocoreTsdb", new AutocoreTsdb(platform.tsdb().getWriteApiBlocking(), measurement,
+                platform.tsdbBucket(), platform.tsdbOrg()));
+        registry.bind("autocoreOutbox", outbox);
+        registry.bind("autocoreHealth", new AutocoreHealth(mqtt::isConnected,
+                () -> pipeline.heldBackLongerThan(platform.heldBackHealthMs()),
+                () -> platform.deadLetters().count("autocore-ingest"),
                 () -> context.getRoute("autocore-ingest") != null
                       && context.getRoute("autocore-ingest").getConsumer() instanceof MqttIngestConsumer c ? c : null));
         registry.bind("autocoreMaintenance", new AutocoreMaintenance(platform.dataSource(), retentionDays, retentionBatchSize,

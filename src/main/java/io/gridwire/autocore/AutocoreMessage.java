@@ -8,7 +8,7 @@ import java.util.Map;
 import io.gridwire.sink.OutboxRecord;
 
 /**
- * One seed 002 AutoCore message as {@link AutocoreMonitor#parse} read it: the device id and kind from the topic, the
+ * One seed 002 AutoCore message as {@link AutocoreParser#parse} read it: the device id and kind from the topic, the
  * payload's timestamp, and per kind what the sinks need: status (online, IP address, firmware, uptime in s),
  * telemetry (numeric fields), relay (index, state, triggered_by), display and system (the payload JSON; system with its
  * subtopic). The PostgreSQL stage adds the Kafka records the message still owes (alerts, notifications).

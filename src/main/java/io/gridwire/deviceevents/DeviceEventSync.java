@@ -18,7 +18,7 @@ import io.gridwire.message.JsonPayloads;
 import io.gridwire.message.PayloadParser;
 import io.gridwire.simulator.DeviceTypes;
 import io.gridwire.simulator.MockDevice;
-import io.gridwire.simulator.MockDevices;
+import io.gridwire.simulator.MockDeviceMirrors;
 import io.gridwire.message.InvalidMessageException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,14 +35,14 @@ public class DeviceEventSync implements PayloadParser {
     public static final List<String> EVENT_TYPES = List.of("device.created", "device.updated", "device.deleted");
 
     private final DataSource dataSource;
-    /** The simulator's mock devices (another family: looked up when the first event arrives). */
-    private final java.util.function.Supplier<MockDevices> devices;
+    /** The simulator's registry mirrors (another family: looked up when the first event arrives). */
+    private final java.util.function.Supplier<MockDeviceMirrors> mirrors;
     private final JsonPayloads payloads;
     private final DeviceTypes.Base unknownTypeBase;
 
-    public DeviceEventSync(DataSource dataSource, java.util.function.Supplier<MockDevices> devices, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
+    public DeviceEventSync(DataSource dataSource, java.util.function.Supplier<MockDeviceMirrors> mirrors, JsonPayloads payloads, DeviceTypes.Base unknownTypeBase) {
         this.dataSource = dataSource;
-        this.devices = devices;
+        this.mirrors = mirrors;
         this.payloads = payloads;
         this.unknownTypeBase = unknownTypeBase;
     }
@@ -126,13 +126,13 @@ public class DeviceEventSync implements PayloadParser {
                     afterCommit.add(() -> LOG.info("Ignored {} for real device {}: an event as new or newer was already applied",
                             e.eventType(), e.deviceId()));
                 } else if (e.delete()) {
-                    devices.get().deleteMirror(c, e.deviceId());
-                    afterCommit.add(() -> LOG.info(devices.get().uninstallMirror(e.deviceId()) ? "Removed mock device {} for real device: {}"
-                            : "No mock device {} to remove for real device: {}", MockDevices.mirrorId(e.deviceId()), e.deviceId()));
+                    mirrors.get().deleteMirror(c, e.deviceId());
+                    afterCommit.add(() -> LOG.info(mirrors.get().uninstallMirror(e.deviceId()) ? "Removed mock device {} for real device: {}"
+                            : "No mock device {} to remove for real device: {}", MockDeviceMirrors.mirrorId(e.deviceId()), e.deviceId()));
                 } else {
-                    MockDevice def = devices.get().writeMirror(c, e.deviceId(), e.name(), e.type(), e.location(), e.powerKw(),
+                    MockDevice def = mirrors.get().writeMirror(c, e.deviceId(), e.name(), e.type(), e.location(), e.powerKw(),
                             e.voltage());
-                    afterCommit.add(() -> LOG.info(devices.get().installMirror(def) ? "Created mock device {} for real device: {}"
+                    afterCommit.add(() -> LOG.info(mirrors.get().installMirror(def) ? "Created mock device {} for real device: {}"
                             : "Updated mock device {} for real device: {}", def.id(), e.deviceId()));
                 }
             }

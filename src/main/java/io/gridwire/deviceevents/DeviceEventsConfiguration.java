@@ -2,7 +2,7 @@ package io.gridwire.deviceevents;
 
 import io.gridwire.platform.Platform;
 import io.gridwire.simulator.DeviceTypes;
-import io.gridwire.simulator.MockDevices;
+import io.gridwire.simulator.MockDeviceMirrors;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.PropertyInject;
@@ -32,7 +32,7 @@ public class DeviceEventsConfiguration implements CamelConfiguration {
         registry.bind("deviceEventOutbox", outbox);
         registry.bind("registryApi", new RegistryApi(new DeviceRegistry(platform.dataSource(), topic, source), outbox));
         registry.bind("deviceEventSync", new DeviceEventSync(platform.dataSource(),
-                () -> registry.lookupByNameAndType("mockDevices", MockDevices.class), platform.payloads(),
+                () -> registry.lookupByNameAndType("mockDeviceMirrors", MockDeviceMirrors.class), platform.payloads(),
                 new DeviceTypes.Base(unknownTypePowerKw, unknownTypeVoltage)));
         platform.sinkPipeline("deviceEventsPipeline", "device-events", "direct:device-events-store");
         platform.ingestClient("eventsMqttClient", "-events", "mqtt-device-events", "device events", "mqtt.topics.deviceEvents");

@@ -1,13 +1,11 @@
 package io.gridwire.mqtt;
 
-import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import org.eclipse.paho.mqttv5.client.IMqttToken;
-import org.eclipse.paho.mqttv5.client.MqttActionListener;
 import org.eclipse.paho.mqttv5.client.MqttCallback;
 import org.eclipse.paho.mqttv5.client.MqttClient;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
@@ -25,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * the broker is unreachable (subscriptions asked for meanwhile are made once connected), so a broker that is
  * down at start-up neither loses messages nor stops gridwire from starting. An endpoint topic that is a
  * comma-separated list of filters subscribes to each of them; a level written {@code {name}} (a {@link TopicPattern})
- * is subscribed as '+'.
+ * is subscribed as '+'. The filters wanted on every connection are {@link ManagedSubscriptions}'; how long to wait
+ * after a lost connection (longer when another connection took the session over) is {@link ReconnectPolicy}'s.
  */
 public class DeferredConnectMqttClient extends MqttClient {
 
@@ -33,12 +32,18 @@ public class DeferredConnectMqttClient extends MqttClient {
 
     private final MqttConnectionOptions options;
     private final long retrySeconds;
-    private final Map<String, Integer> subscriptions = new ConcurrentHashMap<>();
+    private final ManagedSubscriptions subscriptions;
+    private final ReconnectPolicy reconnect;
     private final ScheduledExecutorService connector;
     private volatile boolean closed;
     private final java.util.concurrent.atomic.AtomicInteger consumerStarts = new java.util.concurrent.atomic.AtomicInteger();
     private final java.util.Set<String> consumerFilters = ConcurrentHashMap.newKeySet();
 
+    /**
+     * @param options      connection options (session expiry, credentials); automatic reconnect is turned off
+     * @param retrySeconds seconds between connect attempts while the broker is unreachable
+     * @throws MqttException Paho cannot create the client (e.g. an invalid server URI)
+     */
     public DeferredConnectMqttClient(String serverUri, String clientId, MqttConnectionOptions options, long retrySeconds)
             throws MqttException {
         super(serverUri, clientId, new MemoryPersistence());
@@ -49,6 +54,8 @@ public class DeferredConnectMqttClient extends MqttClient {
             t.setDaemon(true);
             return t;
         });
+        this.subscriptions = new ManagedSubscriptions(aClient);
+        this.reconnect = new ReconnectPolicy(clientId, retrySeconds);
         setManualAcks(true);
         // reconnects are ours (see the callback): never Paho's automatic ones
         options.setAutomaticReconnect(false);
@@ -81,31 +88,17 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
     }
 
+    /** Installs the consumer's callback (plus: subscriptions made again on reconnect, errors remembered), then connects. */
     @Override
     public void setCallback(MqttCallback callback) {
-        // the consumer's callback, plus: subscriptions made again after an automatic reconnect, errors remembered
         super.setCallback(new MqttCallback() {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
                 epoch.incrementAndGet();
-                long delay = retrySeconds;
-                if (response.getReturnCode() == SESSION_TAKEN_OVER) {
-                    delay = takenOver("DISCONNECT reason 0x8E, session taken over");
-                } else if (quicklyClosedAgain(response)) {
-                    // Mosquitto 2.0 closes a taken-over connection without saying why (no DISCONNECT 0x8E): a
-                    // connection the broker closes within seconds, again and again, while reconnecting succeeds.
-                    // A suspicion (a proxy or a broker restarting in a loop looks the same): its backoff stays short
-                    delay = Math.min(16, takenOver("probably: the broker closed this connection " + QUICK_CLOSES
-                                                   + " times within seconds of connecting, within 2 minutes, and sends no reason"));
-                } else {
-                    lastError = "disconnected: " + response.getReasonString() + (response.getException() == null ? ""
-                            : " (" + response.getException().getMessage() + ")");
-                    LOG.warn("MQTT client {} lost its connection to {}: {}; reconnecting every {} s", getClientId(),
-                            getServerURI(), lastError, retrySeconds);
-                }
+                long delay = reconnect.delayAfter(response, connectedAtNanos, getServerURI());
+                lastError = reconnect.description();
                 callback.disconnected(response);
-                // our own reconnect: Paho's automatic one keeps its backoff in a static field shared by every client,
-                // so with several connections one broker restart left some of them away for minutes
+                // our own reconnect (see ReconnectPolicy), not Paho's
                 if (!closed) {
                     connector.schedule(DeferredConnectMqttClient.this::tryConnect, delay, TimeUnit.SECONDS);
                 }
@@ -131,7 +124,7 @@ public class DeferredConnectMqttClient extends MqttClient {
             public void connectComplete(boolean reconnect, String serverURI) {
                 if (reconnect) {
                     LOG.info("MQTT client {} reconnected to {}", getClientId(), serverURI);
-                    resubscribe();
+                    subscriptions.resubscribe();
                 }
                 callback.connectComplete(reconnect, serverURI);
             }
@@ -146,75 +139,14 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
     }
 
-    /** MQTT 5 DISCONNECT reason code 0x8E: another connection with this client id took the session over. */
-    static final int SESSION_TAKEN_OVER = 0x8E;
-    /** Takeovers in a row (a connection that lasted a minute ends the row), and when the last one happened. */
-    private final java.util.concurrent.atomic.AtomicInteger takeovers = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile long lastTakeoverNanos;
     private volatile long connectedAtNanos;
-
-    /** Closes in a row, each within this many seconds of connecting, taken for a session takeover. */
-    static final int QUICK_CLOSES = 3;
-    private static final long QUICK_CLOSE_NANOS = TimeUnit.SECONDS.toNanos(15);
-    private final java.util.concurrent.atomic.AtomicInteger quickCloses = new java.util.concurrent.atomic.AtomicInteger();
-    private volatile long firstQuickCloseNanos;
-
-    /**
-     * Whether the broker closed the connection (end of stream, no DISCONNECT) within seconds of its connect, for the
-     * {@value #QUICK_CLOSES}th time or more in a row: what a session takeover looks like on a broker that does not send
-     * reason 0x8E. A broker restart refuses the reconnects instead, so it does not count.
-     */
-    private boolean quicklyClosedAgain(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
-        boolean closedByBroker = false;
-        for (Throwable t = response.getException(); t != null; t = t.getCause() == t ? null : t.getCause()) {
-            closedByBroker |= t instanceof java.io.EOFException;
-        }
-        long now = System.nanoTime();
-        if (!closedByBroker || now - connectedAtNanos > QUICK_CLOSE_NANOS) {
-            quickCloses.set(0);
-            return false;
-        }
-        if (quickCloses.get() == 0 || now - firstQuickCloseNanos > TimeUnit.MINUTES.toNanos(2)) {
-            quickCloses.set(0);
-            firstQuickCloseNanos = now; // a new row: closes spread over longer are not one
-        }
-        return quickCloses.incrementAndGet() >= QUICK_CLOSES;
-    }
-
-    /**
-     * The broker handed this client id's session to another connection (two instances with one client id): one ERROR
-     * naming the client id (again every 10th time), then a growing pause before reconnecting (twice the retry per
-     * takeover in a row, up to 60 s) instead of taking the session back every few seconds.
-     *
-     * @param how what the broker did
-     * @return seconds to wait before reconnecting
-     */
-    private long takenOver(String how) {
-        long now = System.nanoTime();
-        if (now - connectedAtNanos > TimeUnit.MINUTES.toNanos(1)) {
-            takeovers.set(0); // it had held its session for a while: a new row
-        }
-        int n = takeovers.incrementAndGet();
-        lastTakeoverNanos = now;
-        long delay = Math.min(60, Math.max(1, retrySeconds) << Math.min(n, 6));
-        lastError = "session taken over by another connection with client id " + getClientId() + " (" + n
-                    + " time(s) in a row: " + how + ")";
-        if (n == 1 || n % 10 == 0) {
-            LOG.error("MQTT client {}: the broker handed this client id's session to another connection ({}; {} time(s) in a "
-                      + "row): another gridwire instance or client uses client id {}. Give each instance its own MQTT_CLIENTID. "
-                      + "Reconnecting in {} s", getClientId(), how, n, getClientId(), delay);
-        } else {
-            LOG.warn("MQTT client {}: session taken over again ({} times in a row); reconnecting in {} s", getClientId(), n, delay);
-        }
-        return delay;
-    }
 
     /**
      * Null unless this client id's session was taken over by another connection within the last 2 minutes (then a
      * health check says so even while connected in between: two instances with one client id flap).
      */
     public String takeoverProblem() {
-        return takeovers.get() > 0 && System.nanoTime() - lastTakeoverNanos < TimeUnit.MINUTES.toNanos(2) ? lastError : null;
+        return reconnect.takenOverRecently() ? lastError : null;
     }
 
     private volatile int sessionStart;
@@ -244,27 +176,16 @@ public class DeferredConnectMqttClient extends MqttClient {
 
     /** Subscribes to one more filter (now if connected, else once connected). */
     public void addSubscription(String filter, int qos) throws MqttException {
-        subscriptions.put(filter, qos);
+        subscriptions.want(filter, qos);
         if (isConnected()) {
-            subscribeAsync(filter, qos);
+            subscriptions.subscribe(filter, qos);
         }
     }
 
     /** Stops receiving a filter. */
     public void removeSubscription(String filter) throws MqttException {
-        if (subscriptions.remove(filter) != null && isConnected()) {
-            aClient.unsubscribe(filter, null, null);
-            LOG.info("MQTT client {} unsubscribed from {}", getClientId(), filter);
-        }
-    }
-
-    private void resubscribe() {
-        for (var s : subscriptions.entrySet()) {
-            try {
-                subscribeAsync(s.getKey(), s.getValue());
-            } catch (MqttException e) {
-                LOG.warn("MQTT client {}: resubscribing to {} failed: {}", getClientId(), s.getKey(), e.getMessage());
-            }
+        if (subscriptions.drop(filter) && isConnected()) {
+            subscriptions.unsubscribe(filter);
         }
     }
 
@@ -297,9 +218,9 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
         IMqttToken last = null;
         for (String f : wanted) {
-            subscriptions.put(f, qos);
+            subscriptions.want(f, qos);
             if (isConnected()) {
-                last = subscribeAsync(f, qos);
+                last = subscriptions.subscribe(f, qos);
             }
         }
         return last;
@@ -312,13 +233,13 @@ public class DeferredConnectMqttClient extends MqttClient {
             return;
         }
         for (String f : TopicPattern.of(topicFilter).filters()) {
-            if (subscriptions.remove(f) != null && isConnected()) {
-                aClient.unsubscribe(f, null, null);
-                LOG.info("MQTT client {} unsubscribed from {}", getClientId(), f);
+            if (subscriptions.drop(f) && isConnected()) {
+                subscriptions.unsubscribe(f);
             }
         }
     }
 
+    /** {@link #unsubscribe(String)} for each filter. */
     @Override
     public void unsubscribe(String[] topicFilters) throws MqttException {
         for (String f : topicFilters) {
@@ -338,48 +259,6 @@ public class DeferredConnectMqttClient extends MqttClient {
         tryConnect();
     }
 
-    /**
-     * Subscribes at QoS {@code min(qos, 1)} with retain handling 1:
-     * <ul>
-     * <li>QoS 2 is taken at QoS 1 (the broker delivers at the lower of the publish and the subscription QoS). Paho
-     * sends a QoS 2 message's PUBREC before gridwire committed it, whatever the manual ack says, so a crash between
-     * the two loses it; at QoS 1 the PUBACK is held until the commit and a redelivery finds the idempotent writes of
-     * the first. The effect is QoS 2's: each message stored once, none lost.</li>
-     * <li>Retain handling 1 (MQTT 5): the broker sends retained messages only for a subscription the session does not
-     * have yet, so a gridwire or broker restart with a kept session does not replay old retained messages as new ones
-     * (an offline device shown online again). A new subscription (a new topic, an expired session) gets them.</li>
-     * </ul>
-     */
-    /** Filters whose QoS 2 to QoS 1 subscription was logged (once each, not at every reconnect). */
-    private final java.util.Set<String> qos2Logged = java.util.concurrent.ConcurrentHashMap.newKeySet();
-
-    private IMqttToken subscribeAsync(String topicFilter, int requestedQos) throws MqttException {
-        int qos = Math.min(requestedQos, 1);
-        if (requestedQos > 1 && qos2Logged.add(topicFilter)) {
-            LOG.info("MQTT client {}: {} configured at QoS 2, subscribed at QoS 1 (acked after the commit, idempotent writes: "
-                     + "each message stored once; Paho would confirm QoS 2 before the commit)", getClientId(), topicFilter);
-        }
-        org.eclipse.paho.mqttv5.common.MqttSubscription subscription = new org.eclipse.paho.mqttv5.common.MqttSubscription(topicFilter, qos);
-        subscription.setRetainHandling(1);
-        return aClient.subscribe(new org.eclipse.paho.mqttv5.common.MqttSubscription[] {subscription}, null, new MqttActionListener() {
-            @Override
-            public void onSuccess(IMqttToken token) {
-                int[] codes = token.getReasonCodes();
-                if (codes != null && codes.length > 0 && codes[0] >= 0x80) {
-                    LOG.error("MQTT client {}: broker refused the subscription to {} (reason code 0x{})", getClientId(),
-                            topicFilter, Integer.toHexString(codes[0]));
-                } else {
-                    LOG.info("MQTT client {} subscribed to {} (QoS {})", getClientId(), topicFilter, qos);
-                }
-            }
-
-            @Override
-            public void onFailure(IMqttToken token, Throwable e) {
-                LOG.error("MQTT client {}: subscription to {} failed: {}", getClientId(), topicFilter, e.getMessage());
-            }
-        }, new org.eclipse.paho.mqttv5.common.packet.MqttProperties());
-    }
-
     private synchronized void tryConnect() {
         if (closed || isConnected()) {
             return;
@@ -396,9 +275,7 @@ public class DeferredConnectMqttClient extends MqttClient {
             }
             LOG.info("MQTT client {} connected to {} (session kept {} s)", getClientId(), getServerURI(),
                     options.getSessionExpiryInterval());
-            for (var s : subscriptions.entrySet()) {
-                subscribeAsync(s.getKey(), s.getValue());
-            }
+            subscriptions.subscribeAll();
         } catch (MqttException e) {
             lastError = "cannot connect: " + e.getMessage();
             LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),

@@ -24,7 +24,10 @@ public class PduConfiguration implements CamelConfiguration {
         SocketMessages socketMessages = new SocketMessages(platform.dataSource(), sockets, platform.payloads());
         sockets.setParsers(socketMessages::parserFor);
         registry.bind("socketMessages", socketMessages);
-        registry.bind("pduApi", new PduApi(platform.dataSource(), sockets));
+        PduRepository pdus = new PduRepository(platform.dataSource(), sockets);
+        registry.bind("pduApi", new PduApi(pdus));
+        registry.bind("socketApi", new SocketApi(pdus, sockets));
+        registry.bind("mqttDeviceApi", new MqttDeviceApi(pdus));
         platform.sinkPipeline("pduPipeline", "pdu", "direct:pdu-store");
         // a socket broker that is down is counted here and named in the mqtt-pdu-brokers detail
         for (boolean up : new boolean[] {true, false}) {

@@ -19,11 +19,8 @@ import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.CamelContext;
-import org.apache.camel.Ordered;
-import org.apache.camel.StartupListener;
 import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.support.PluginHelper;
-import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +51,8 @@ public final class Platform {
     private final UntilAvailable untilAvailable;
     private final SinkChecks sinks;
     /** Closed on stop in reverse order, after the routes and pipelines: clients first, then the shared resources. */
-    private final List<AutoCloseable> closeOnStop = Collections.synchronizedList(new ArrayList<>());
-    private final List<StartStep> startSteps = Collections.synchronizedList(new ArrayList<>());
+    private final ClosingService closing;
+    private final StartupSteps startSteps = new StartupSteps();
     private final List<BannerLine> banner = Collections.synchronizedList(new ArrayList<>());
 
     /** A line of the start-up block: its label (MQTT subscriptions are indented under "MQTT") and its text. */
@@ -77,6 +74,11 @@ public final class Platform {
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
         this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
+        List<AutoCloseable> shared = new ArrayList<>(List.of(kafka, tsdb));
+        if (dataSource instanceof AutoCloseable pool) {
+            shared.add(pool);
+        }
+        this.closing = new ClosingService(shared);
     }
 
     /**
@@ -106,26 +108,14 @@ public final class Platform {
         registry.bind("dataSource", dataSource);
         registry.bind("deadLetterStore", deadLetters);
         try {
-            context.addStartupListener(new StartSteps());
+            context.addStartupListener(startSteps);
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
         // PostgreSQL may still be starting beside gridwire: the first connection waits up to 30 s
-        onStart("schema migrations", () -> untilConnected(30_000, () -> Migrations.apply(dataSource)));
+        onStart("schema migrations", () -> StartupSteps.untilConnected(30_000, () -> Migrations.apply(dataSource)));
         // stopped after every route and pipeline (services stop in reverse order): clients, then shared resources
-        addService(new ServiceSupport() {
-            @Override
-            protected void doStop() {
-                List<AutoCloseable> all = new ArrayList<>(closeOnStop);
-                Collections.reverse(all);
-                all.forEach(Platform::closeQuietly);
-                closeQuietly(kafka);
-                closeQuietly(tsdb);
-                if (dataSource instanceof AutoCloseable pool) {
-                    closeQuietly(pool);
-                }
-            }
-        });
+        addService(closing);
         // every topic a family registered, created once all configurations ran
         onStart("Kafka topics", kafkaTopics::ensure);
     }
@@ -135,53 +125,7 @@ public final class Platform {
      * order added; a failure stops start-up.
      */
     public void onStart(String what, ThrowingRunnable step) {
-        startSteps.add(new StartStep(what, step));
-    }
-
-    private record StartStep(String what, ThrowingRunnable step) {
-    }
-
-    /** Runs the start-up steps once, before the route consumers start. */
-    private final class StartSteps implements StartupListener, Ordered {
-        @Override
-        public void onCamelContextStarting(CamelContext ctx, boolean alreadyStarted) throws Exception {
-            if (alreadyStarted) {
-                return;
-            }
-            for (StartStep s : List.copyOf(startSteps)) {
-                LOG.debug("start-up step: {}", s.what());
-                try {
-                    s.step().run();
-                } catch (Exception e) {
-                    throw new IllegalStateException("start-up step '" + s.what() + "' failed: " + e.getMessage(), e);
-                }
-            }
-        }
-
-        @Override
-        public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
-        }
-
-        @Override
-        public int getOrder() {
-            return Ordered.HIGHEST;
-        }
-    }
-
-    private static void untilConnected(long maxMs, ThrowingRunnable step) throws Exception {
-        long until = System.currentTimeMillis() + maxMs;
-        while (true) {
-            try {
-                step.run();
-                return;
-            } catch (java.sql.SQLTransientConnectionException e) {
-                if (System.currentTimeMillis() > until) {
-                    throw e;
-                }
-                LOG.warn("PostgreSQL not reachable yet ({}); retrying", e.getMessage());
-                Thread.sleep(1000);
-            }
-        }
+        startSteps.add(what, step);
     }
 
     /** A start-up step. */
@@ -204,7 +148,7 @@ public final class Platform {
 
     /** Closes the resource when gridwire stops, after the routes have stopped and the pipelines drained. */
     public <T extends AutoCloseable> T closeOnStop(T resource) {
-        closeOnStop.add(resource);
+        closing.add(resource);
         return resource;
     }
 
@@ -268,10 +212,12 @@ public final class Platform {
         return "http://localhost:" + property("http.port");
     }
 
+    /** The Camel context the platform belongs to. */
     public CamelContext context() {
         return context;
     }
 
+    /** The shared PostgreSQL connection pool. */
     public DataSource dataSource() {
         return dataSource;
     }
@@ -281,14 +227,17 @@ public final class Platform {
         return tsdb;
     }
 
+    /** influx.bucket: the bucket every family writes line protocol to. */
     public String tsdbBucket() {
         return settings.influxBucket;
     }
 
+    /** influx.org: the organisation of {@link #tsdbBucket()}. */
     public String tsdbOrg() {
         return settings.influxOrg;
     }
 
+    /** The meters of /metrics (timings in ms, counts). */
     public Meters meters() {
         return meters;
     }
@@ -303,6 +252,7 @@ public final class Platform {
         return kafkaTopics;
     }
 
+    /** Where refused messages are stored as dead letters, with their reason. */
     public DeadLetterStore deadLetters() {
         return deadLetters;
     }
@@ -312,6 +262,7 @@ public final class Platform {
         return payloads;
     }
 
+    /** mqtt.maxPayloadBytes: the largest payload accepted, in bytes. */
     public int maxPayloadBytes() {
         return settings.maxPayloadBytes;
     }
@@ -344,19 +295,13 @@ public final class Platform {
         return settings.mqttClientId;
     }
 
+    /** mqtt.sessionExpirySeconds: how long the broker keeps an ingest session (QoS 1 messages queued) while away. */
     public int sessionExpirySeconds() {
         return settings.mqttSessionExpirySeconds;
     }
 
+    /** mqtt.connectRetrySeconds: seconds between connect attempts while the broker is unreachable. */
     public int connectRetrySeconds() {
         return settings.mqttConnectRetrySeconds;
-    }
-
-    private static void closeQuietly(AutoCloseable c) {
-        try {
-            c.close();
-        } catch (Exception e) {
-            LOG.debug("close failed: {}", e.getMessage());
-        }
     }
 }

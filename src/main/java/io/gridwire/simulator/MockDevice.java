@@ -9,7 +9,7 @@ import java.util.Random;
  * One simulated seed 001 device: its definition, its switches (enabled, online), a simulated failure, and the
  * running energy integral. Readings: power within ±10 % of the base power, voltage within ±2 % of the base
  * voltage, current = P / V, energy += mean power of the interval × its length (trapezoid rule), so energy never
- * decreases. Time while the device is off, offline or failed adds nothing. Not thread-safe: MockDevices locks.
+ * decreases. Time while the device is off, offline or failed adds nothing. Not thread-safe: callers hold the MockDevices fleet's lock.
  */
 public final class MockDevice {
 

@@ -13,16 +13,23 @@ import org.apache.camel.Header;
 /** Commands for mock devices arriving on energy/devices/{id}/commands; any refusal becomes the dead letter's reason. */
 public class MockDeviceCommands {
 
-    private final MockDevices devices;
+    private final MockDeviceManager devices;
     private final JsonPayloads payloads;
     private final UntilAvailable retry;
 
-    public MockDeviceCommands(MockDevices devices, JsonPayloads payloads, UntilAvailable retry) {
+    /** @param retry waits for PostgreSQL while it is unavailable (the command stays unacked meanwhile) */
+    public MockDeviceCommands(MockDeviceManager devices, JsonPayloads payloads, UntilAvailable retry) {
         this.retry = retry;
         this.devices = devices;
         this.payloads = payloads;
     }
 
+    /**
+     * Applies a seed 001 command payload ({"command": "...", "parameters": {...}}) to the device named in the topic.
+     *
+     * @return the device as it is afterwards
+     * @throws InvalidMessageException no device id in the topic, or a refused command (the dead letter's reason)
+     */
     public Map<String, Object> apply(@Body byte[] payload, @Header("deviceId") String deviceId, Exchange exchange) throws Exception {
         if (deviceId == null) {
             throw new InvalidMessageException("topic has no device id");

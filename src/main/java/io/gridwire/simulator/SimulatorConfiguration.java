@@ -46,17 +46,22 @@ public class SimulatorConfiguration implements CamelConfiguration {
         MqttPublisher publisher = platform.closeOnStop(new MqttPublisher(platform.brokerUri(), platform.clientId() + "-simulator",
                 deviceUser, devicePassword, qos, maxInflight));
         registry.bind("mockDevicePublisher", publisher);
-        MockDevices devices = new MockDevices(new MockDeviceStore(platform.dataSource()), publisher, new MockDevices.Settings(
+        MockDeviceStore store = new MockDeviceStore(platform.dataSource());
+        MockDevices devices = new MockDevices(store);
+        MockDeviceSimulation simulation = new MockDeviceSimulation(devices, store, publisher, new MockDeviceSimulation.Settings(
                 seed, topic, statusTopic, intervalMs, failureRate, failureDurationMs, enabled), System::currentTimeMillis);
+        MockDeviceManager manager = new MockDeviceManager(devices, store, publisher, simulation, System::currentTimeMillis);
         registry.bind("mockDevices", devices);
-        registry.bind("mockDeviceCommands", new MockDeviceCommands(devices, platform.payloads(), platform.untilAvailable()));
-        registry.bind("mockDeviceApi", new MockDeviceApi(devices, publisher::connected));
+        registry.bind("mockDeviceSimulation", simulation);
+        registry.bind("mockDeviceMirrors", new MockDeviceMirrors(devices, store, System::currentTimeMillis));
+        registry.bind("mockDeviceCommands", new MockDeviceCommands(manager, platform.payloads(), platform.untilAvailable()));
+        registry.bind("mockDeviceApi", new MockDeviceApi(devices, manager, simulation, publisher::connected));
         platform.onStart("mock devices", () -> {
-            LOG.info("Loaded {} mock devices from PostgreSQL", devices.load());
+            LOG.info("Loaded {} mock devices from PostgreSQL", simulation.load());
             publisher.start();
         });
         platform.ingestClient("commandsMqttClient", "-commands", "mqtt-commands", "mock device commands", "mqtt.topics.energyCommands");
-        platform.bannerLine("Simulator", () -> (devices.running() ? "running" : "stopped") + " (" + devices.size()
+        platform.bannerLine("Simulator", () -> (simulation.running() ? "running" : "stopped") + " (" + devices.size()
                 + " mock devices, a reading each every " + intervalMs + " ms); API " + platform.httpUrl() + "/api/v1/devices");
     }
 }

@@ -5,7 +5,7 @@ import java.time.Instant;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * One seed 003 site message as {@link EmsBridge#parse} read it from {@code sites/{siteId}/devices/{serial}/telemetry}
+ * One seed 003 site message as {@link EmsParser#parse} read it from {@code sites/{siteId}/devices/{serial}/telemetry}
  * or {@code .../status}: the topic's site and serial number, the payload's timestamp and either the telemetry fields
  * (powerKw in kW, voltage in V, current in A, temperature in °C, efficiency; null when absent) or the status and its
  * reason. The sink stages fill in what needs the database: the device, and for a status the pending

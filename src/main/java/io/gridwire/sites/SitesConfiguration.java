@@ -79,8 +79,11 @@ public class SitesConfiguration implements CamelConfiguration {
         registry.bind("emsDevices", devices);
         MqttSender commands = platform.sender("-ems-commands", "EMS commands");
         registry.bind("emsCommandSender", commands);
-        registry.bind("emsBridge", new EmsBridge(platform.dataSource(), devices, platform.payloads(), platform.untilAvailable(),
-                telemetryTopic, statusTopic, breaker, platform.kafka(), commands, commandTopic));
+        registry.bind("emsParser", new EmsParser(platform.payloads()));
+        registry.bind("emsStatusStore", new EmsStatusStore(platform.dataSource(), devices));
+        registry.bind("emsOutbox", new EmsOutbox(platform.dataSource(), telemetryTopic, statusTopic));
+        registry.bind("emsKafkaFallback", new EmsKafkaFallback(platform.untilAvailable(), breaker, platform.kafka()));
+        registry.bind("emsCommands", new EmsCommands(platform.dataSource(), devices, commands, commandTopic));
         registry.bind("emsAnalytics", new EmsAnalytics(platform.dataSource(), platform.untilAvailable(), platform.deadLetters()));
         platform.sinkPipeline("sitesPipeline", "sites", "direct:sites-store,direct:sites-publish");
         platform.ingestClient("sitesMqttClient", "-sites", "mqtt-sites", "EMS sites", "sites.topics");

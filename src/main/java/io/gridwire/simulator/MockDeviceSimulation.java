@@ -1,0 +1,234 @@
+package io.gridwire.simulator;
+
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.api.ApiException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Seed 001's device simulator (bean {@code mockDeviceSimulation}): one tick produces a reading for every enabled,
+ * online device (the timer route publishes them in one batch), simulates failures at the configured rate and
+ * recovers them. Randomness comes from a seed, so a run is reproducible. Also makes the devices' status messages.
+ */
+public class MockDeviceSimulation {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MockDeviceSimulation.class);
+
+    /** Settings of the simulation: topics with {deviceId}, intervals and durations in ms, failure rate per reading. */
+    public record Settings(long seed, String dataTopic, String statusTopic, long intervalMs, double failureRate,
+                           long failureDurationMs, boolean running) {
+    }
+
+    private final ObjectMapper mapper = new ObjectMapper();
+    private final MockDevices fleet;
+    private final MockDeviceStore store;
+    private final Publisher publisher;
+    private final Settings settings;
+    private final Random random;
+    private final LongSupplier clock;
+
+    private volatile boolean running;
+    private volatile long startedAtMs;
+    private volatile long lastTickMs;
+    private final AtomicLong ticks = new AtomicLong();
+    private final AtomicLong readings = new AtomicLong();
+    private final AtomicLong failures = new AtomicLong();
+    private volatile long lastPersistWarningMs;
+
+    /** @param clock epoch ms */
+    public MockDeviceSimulation(MockDevices fleet, MockDeviceStore store, Publisher publisher, Settings settings,
+                                LongSupplier clock) {
+        this.fleet = fleet;
+        this.store = store;
+        this.publisher = publisher;
+        this.settings = settings;
+        this.random = new Random(settings.seed());
+        this.clock = clock;
+        this.running = settings.running();
+    }
+
+    /**
+     * Loads the fleet from the database ({@link MockDevices#load}); a running simulation counts as started now.
+     *
+     * @return how many devices were loaded
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public int load() throws SQLException {
+        synchronized (fleet) {
+            int n = fleet.load();
+            if (running) {
+                startedAtMs = clock.getAsLong();
+            }
+            return n;
+        }
+    }
+
+    /**
+     * One round: readings of every producing device (seed 001's data message: power kW, voltage V, current A,
+     * energy kWh), failures started and ended (status messages); empty while stopped.
+     *
+     * @throws JsonProcessingException a message cannot be written as JSON
+     */
+    public List<Publication> tick() throws JsonProcessingException {
+        if (!running) {
+            return List.of();
+        }
+        long now = clock.getAsLong();
+        List<Publication> out = new ArrayList<>();
+        List<MockDevice> produced = new ArrayList<>();
+        synchronized (fleet) {
+            for (MockDevice d : fleet.devices.values()) {
+                if (d.failure != null && now >= d.failureUntilMs) {
+                    d.failure = null;
+                    d.pause();
+                    out.add(statusOf(d, now, "recovered from simulated failure"));
+                }
+                if (!d.producing()) {
+                    continue;
+                }
+                if (settings.failureRate() > 0 && random.nextDouble() < settings.failureRate()) {
+                    startFailure(d, random.nextBoolean() ? MockDevice.OFFLINE : MockDevice.ERROR, settings.failureDurationMs(), now);
+                    out.add(statusOf(d, now, "simulated failure (" + d.failure + ")"));
+                    continue;
+                }
+                out.add(dataOf(d, now));
+                produced.add(d);
+            }
+        }
+        // energy first, then the readings: a restart never goes back behind an energy figure already sent
+        persistEnergy(produced, now);
+        lastTickMs = now;
+        ticks.incrementAndGet();
+        readings.addAndGet(produced.size());
+        return out;
+    }
+
+    /**
+     * Sends one reading of the device now, outside the timer; the device must be enabled and online.
+     *
+     * @return the reading sent (power kW, voltage V, current A, energy kWh)
+     * @throws ApiException 404 for an unknown device, 409 for one that sends no readings, 503 if the broker refused it
+     */
+    public Map<String, Object> simulate(String id) throws JsonProcessingException {
+        Publication data;
+        Map<String, Object> reading;
+        long now = clock.getAsLong();
+        MockDevice d;
+        synchronized (fleet) {
+            d = fleet.find(id);
+            if (!d.producing()) {
+                throw ApiException.conflict("mock device '" + id + "' is " + (d.enabled ? d.status() : "turned off")
+                                            + " and sends no readings");
+            }
+            data = dataOf(d, now);
+            reading = d.lastReading;
+        }
+        persistEnergy(List.of(d), now);
+        if (publisher.publish(List.of(data)) != 1) {
+            throw new ApiException(503, "the MQTT broker did not accept the reading");
+        }
+        readings.incrementAndGet();
+        return reading;
+    }
+
+    /** Starts the ticks producing readings; returns {@link #status}. */
+    public Map<String, Object> start() {
+        if (!running) {
+            running = true;
+            startedAtMs = clock.getAsLong();
+            LOG.info("Simulation started");
+        }
+        return status();
+    }
+
+    /** Stops the ticks (no energy accrues while stopped); returns {@link #status}. */
+    public Map<String, Object> stop() {
+        if (running) {
+            running = false;
+            synchronized (fleet) {
+                fleet.devices.values().forEach(MockDevice::pause);
+            }
+            LOG.info("Simulation stopped");
+        }
+        return status();
+    }
+
+    /** Whether the ticks produce readings. */
+    public boolean running() {
+        return running;
+    }
+
+    /** The simulation's figures: interval_ms, device counts, failure_rate, ticks, readings, ISO-8601 times. */
+    public Map<String, Object> status() {
+        synchronized (fleet) {
+            int producing = 0;
+            int failed = 0;
+            for (MockDevice d : fleet.devices.values()) {
+                producing += d.producing() ? 1 : 0;
+                failed += d.failure != null ? 1 : 0;
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("running", running);
+            m.put("interval_ms", settings.intervalMs());
+            m.put("devices", fleet.devices.size());
+            m.put("producing_devices", producing);
+            m.put("failed_devices", failed);
+            m.put("failure_rate", settings.failureRate());
+            m.put("ticks", ticks.get());
+            m.put("readings_generated", readings.get());
+            m.put("simulated_failures", failures.get());
+            m.put("started_at", running && startedAtMs > 0 ? Instant.ofEpochMilli(startedAtMs).toString() : null);
+            m.put("last_tick_at", lastTickMs > 0 ? Instant.ofEpochMilli(lastTickMs).toString() : null);
+            return m;
+        }
+    }
+
+    /** A simulated failure (OFFLINE or ERROR) of the device for {@code durationMs}; the caller holds the fleet's lock. */
+    void startFailure(MockDevice d, String kind, long durationMs, long now) {
+        d.failure = kind;
+        d.failureUntilMs = now + durationMs;
+        d.pause();
+        failures.incrementAndGet();
+    }
+
+    /** How long a simulated failure lasts unless a command says otherwise (ms). */
+    long failureDurationMs() {
+        return settings.failureDurationMs();
+    }
+
+    /** The device's seed 001 status message now, on its status topic; the caller holds the fleet's lock. */
+    Publication statusOf(MockDevice d, long now, String reason) throws JsonProcessingException {
+        return new Publication(topic(settings.statusTopic(), d.id), mapper.writeValueAsString(d.statusMessage(now, reason)));
+    }
+
+    private Publication dataOf(MockDevice d, long now) throws JsonProcessingException {
+        return new Publication(topic(settings.dataTopic(), d.id), mapper.writeValueAsString(d.read(now, random)));
+    }
+
+    private void persistEnergy(List<MockDevice> produced, long now) {
+        try {
+            store.saveEnergy(produced, now);
+        } catch (SQLException e) {
+            if (now - lastPersistWarningMs > 60_000) {
+                lastPersistWarningMs = now;
+                LOG.warn("Cannot store mock device energy ({}); readings still go out, energy is stored again once "
+                         + "PostgreSQL answers", e.getMessage());
+            }
+        }
+    }
+
+    private static String topic(String template, String id) {
+        return template.replace("{deviceId}", id);
+    }
+}
