@@ -52,8 +52,7 @@ public class AutocoreConfiguration implements CamelConfiguration {
         registry.bind("autocoreStore", new AutocoreStore(platform.dataSource(), platform.meters(),
                 unknownDevices.equals("auto-register"), averagesWindow,
                 new AnomalyDetector(anomalyZScore, anomalyMinSamples), outbox));
-        registry.bind("autocoreTsdb", new AutocoreTsdb(platform.tsdb().getWriteApiBlocking(), measurement,
-                platform.tsdbBucket(), platform.tsdbOrg()));
+        registry.bind("autocoreTsdb", new AutocoreTsdb(platform.tsdbWriter(), measurement));
         registry.bind("autocoreOutbox", outbox);
         registry.bind("autocoreHealth", new AutocoreHealth(mqtt::isConnected,
                 () -> pipeline.heldBackLongerThan(platform.heldBackHealthMs()),

@@ -4,28 +4,22 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
-import com.influxdb.client.WriteApiBlocking;
-import com.influxdb.client.domain.WritePrecision;
+import io.gridwire.sink.TsdbWriter;
 
 /**
  * The AutoCore family's TSDB stage (bean {@code autocoreTsdb}): seed 002's telemetry that PostgreSQL committed, as
- * line protocol to the InfluxDB v2 API.
+ * line protocol to the InfluxDB v2 API through the shared {@link TsdbWriter}.
  */
 public class AutocoreTsdb {
 
-    private final WriteApiBlocking influx;
+    private final TsdbWriter tsdb;
     private final String measurement;
-    private final String bucket;
-    private final String org;
 
     /** @param measurement influx.measurement.autocore */
-    public AutocoreTsdb(WriteApiBlocking influx, String measurement, String bucket, String org) {
-        this.influx = influx;
+    public AutocoreTsdb(TsdbWriter tsdb, String measurement) {
+        this.tsdb = tsdb;
         this.measurement = measurement;
-        this.bucket = bucket;
-        this.org = org;
     }
 
     /**
@@ -34,31 +28,26 @@ public class AutocoreTsdb {
      * redelivery rewrites the same points).
      *
      * @param batch the batch the PostgreSQL stage committed; messages of other kinds are skipped
-     * @throws com.influxdb.exceptions.InfluxException the TSDB unavailable or refusing (the pipeline retries or halves)
+     * @throws Exception the TSDB unavailable or refusing ({@code InfluxException}; the pipeline retries or halves)
      */
-    public void writeTsdb(List<AutocoreMessage> batch) {
+    public void writeTsdb(List<AutocoreMessage> batch) throws Exception {
         List<String> lines = new ArrayList<>();
         for (AutocoreMessage m : batch) {
             if (m.kind == AutocoreMessage.Kind.TELEMETRY) {
                 lines.add(line(m.deviceId, m.timestamp, m.fields));
             }
         }
-        if (!lines.isEmpty()) {
-            influx.writeRecords(bucket, org, WritePrecision.NS, lines);
-        }
+        tsdb.write(measurement, lines);
     }
 
     private String line(String deviceId, Instant ts, Map<String, Double> fields) {
-        StringBuilder b = new StringBuilder(escape(measurement)).append(",device_id=").append(escape(deviceId)).append(' ');
+        StringBuilder b = new StringBuilder(TsdbWriter.escape(measurement)).append(",device_id=").append(TsdbWriter.escape(deviceId))
+                .append(' ');
         boolean first = true;
         for (Map.Entry<String, Double> f : fields.entrySet()) {
             b.append(first ? "" : ",").append(f.getKey()).append('=').append(f.getValue());
             first = false;
         }
-        return b.append(' ').append(TimeUnit.SECONDS.toNanos(ts.getEpochSecond()) + ts.getNano()).toString();
-    }
-
-    private static String escape(String s) {
-        return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ");
+        return b.append(' ').append(TsdbWriter.nanos(ts)).toString();
     }
 }

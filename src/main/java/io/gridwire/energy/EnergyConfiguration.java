@@ -23,8 +23,7 @@ public class EnergyConfiguration implements CamelConfiguration {
         TelemetryReadings readings = new TelemetryReadings(platform.maxPayloadBytes());
         registry.bind("telemetryReadings", readings);
         registry.bind("postgresTelemetrySink", new PostgresTelemetrySink(platform.dataSource(), platform.meters()));
-        registry.bind("influxTelemetrySink", new InfluxTelemetrySink(platform.tsdb(), platform.tsdbBucket(), platform.tsdbOrg(),
-                measurement, platform.meters()));
+        registry.bind("influxTelemetrySink", new InfluxTelemetrySink(platform.tsdbWriter(), measurement));
         registry.bind("energyKafkaRecords", new EnergyKafkaRecords(context, readings));
         platform.kafkaTopics().topic(kafkaTopic, null);
         platform.sinkPipeline("energyTelemetryPipeline", "energy-telemetry",

@@ -5,12 +5,8 @@ import org.slf4j.LoggerFactory;
 import java.util.ArrayList;
 import java.util.List;
 
-import io.gridwire.metrics.Meters;
-import java.util.concurrent.TimeUnit;
+import io.gridwire.sink.TsdbWriter;
 
-import com.influxdb.client.InfluxDBClient;
-import com.influxdb.client.WriteApiBlocking;
-import com.influxdb.client.domain.WritePrecision;
 
 import io.gridwire.energy.Reading;
 
@@ -23,44 +19,34 @@ public class InfluxTelemetrySink {
 
     private static final Logger LOG = LoggerFactory.getLogger(InfluxTelemetrySink.class);
 
-    private final WriteApiBlocking writeApi;
-    private final String bucket;
-    private final String org;
+    private final TsdbWriter tsdb;
     private final String measurement;
 
-    private final Meters meters;
-
-    public InfluxTelemetrySink(InfluxDBClient client, String bucket, String org, String measurement, Meters meters) {
-        this.meters = meters;
-        this.writeApi = client.getWriteApiBlocking();
-        this.bucket = bucket;
-        this.org = org;
-        this.measurement = escapeKey(measurement);
+    /** @param measurement influx.measurement.energy */
+    public InfluxTelemetrySink(TsdbWriter tsdb, String measurement) {
+        this.tsdb = tsdb;
+        this.measurement = TsdbWriter.escape(measurement);
     }
 
+    /**
+     * Writes a batch of readings as one request (a key twice in the batch: its later reading, as in PostgreSQL).
+     *
+     * @throws Exception the TSDB unavailable or refusing ({@code InfluxException}; the pipeline retries or isolates)
+     */
     public void write(List<Reading> readings) throws Exception {
         List<String> lines = new ArrayList<>(readings.size());
-        // a key twice in the batch: its later reading, as in PostgreSQL
         for (Reading r : PostgresTelemetrySink.lastPerKey(readings)) {
             lines.add(line(r));
         }
         long start = System.nanoTime();
-        meters.sinkWrite("influxdb:" + measurement, lines.size(), () -> {
-            writeApi.writeRecords(bucket, org, WritePrecision.NS, lines);
-            return null;
-        });
+        tsdb.write(measurement, lines);
         LOG.debug("wrote {} points in {} ms", lines.size(), (System.nanoTime() - start) / 1_000_000);
     }
 
+    /** Seed 001's reading as a point: tag device_id, fields power (kW), voltage (V), current (A), energy (kWh). */
     String line(Reading r) {
-        long nanos = TimeUnit.SECONDS.toNanos(r.timestamp().getEpochSecond()) + r.timestamp().getNano();
-        return measurement + ",device_id=" + escapeKey(r.deviceId())
+        return measurement + ",device_id=" + TsdbWriter.escape(r.deviceId())
                + " power=" + r.power() + ",voltage=" + r.voltage() + ",current=" + r.current()
-               + ",energy=" + r.energy() + " " + nanos;
-    }
-
-    /** Line-protocol escaping for measurement names, tag keys and tag values. */
-    static String escapeKey(String s) {
-        return s.replace("\\", "\\\\").replace(",", "\\,").replace("=", "\\=").replace(" ", "\\ ");
+               + ",energy=" + r.energy() + " " + TsdbWriter.nanos(r.timestamp());
     }
 }

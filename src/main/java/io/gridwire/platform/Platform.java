@@ -17,6 +17,7 @@ import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.SinkPipeline;
+import io.gridwire.sink.TsdbWriter;
 import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.CamelContext;
 import org.apache.camel.health.HealthCheckRegistry;
@@ -30,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * {@code ingest.*}). A family's configuration takes it with {@link #of} (in any order: the first call builds it) and
  * asks it for its MQTT clients and sink pipelines, which it then closes and drains on stop.
  *
- * <p>Nothing here does I/O while wiring: migrations and Kafka topic creation run when the context starts
- * ({@link #onStart}), before any route; so do the start-up steps families add.
+ * <p>Nothing here connects while wiring (clients are made, not connected): migrations and Kafka topic creation run
+ * when the context starts ({@link #onStart}), before any route; so do the start-up steps families add.
  */
 public final class Platform {
 
@@ -43,6 +44,7 @@ public final class Platform {
     private final PlatformSettings settings;
     private final DataSource dataSource;
     private final InfluxDBClient tsdb;
+    private final TsdbWriter tsdbWriter;
     private final Meters meters;
     private final KafkaSender kafka;
     private final KafkaTopics kafkaTopics;
@@ -66,6 +68,7 @@ public final class Platform {
         this.meters = new Meters(context);
         this.dataSource = Resources.dataSource(s);
         this.tsdb = Resources.tsdb(s);
+        this.tsdbWriter = new TsdbWriter(tsdb, s.influxBucket, s.influxOrg, meters);
         this.kafka = new KafkaSender(s.kafkaBootstrap, s.kafkaMaxBlockMs, s.kafkaDeliveryTimeoutMs, s.kafkaRequestTimeoutMs)
                 .withMeters(meters);
         this.kafkaTopics = new KafkaTopics(s.kafkaBootstrap, s.kafkaTopicsPartitions.isBlank() ? null : Integer.valueOf(s.kafkaTopicsPartitions.trim()),
@@ -122,7 +125,10 @@ public final class Platform {
 
     /**
      * A start-up step: runs when the context starts, after the routes are built and before any consumer starts, in the
-     * order added; a failure stops start-up.
+     * order added; a failure stops start-up (the context does not start, naming the step).
+     *
+     * @param what the step's name in the log and in a start-up failure
+     * @param step the I/O to do (e.g. load the family's state from PostgreSQL)
      */
     public void onStart(String what, ThrowingRunnable step) {
         startSteps.add(what, step);
@@ -137,6 +143,8 @@ public final class Platform {
     /**
      * Adds a service to the context: started with it (deferred until it starts), stopped before everything added
      * earlier (the shared resources were added first, so they stop last).
+     *
+     * @throws IllegalStateException when the context refuses it
      */
     public void addService(Object service) {
         try {
@@ -146,7 +154,12 @@ public final class Platform {
         }
     }
 
-    /** Closes the resource when gridwire stops, after the routes have stopped and the pipelines drained. */
+    /**
+     * Closes the resource when gridwire stops, after the routes have stopped and the pipelines drained (in reverse
+     * order of registration; a failure to close is logged at DEBUG and the rest still close).
+     *
+     * @return the resource, for chaining
+     */
     public <T extends AutoCloseable> T closeOnStop(T resource) {
         closing.add(resource);
         return resource;
@@ -172,7 +185,13 @@ public final class Platform {
         return client;
     }
 
-    /** A publishing MQTT connection as the gridwire account (client id {@code mqtt.clientId + suffix}), closed on stop. */
+    /**
+     * A publishing MQTT connection as the gridwire account (client id {@code mqtt.clientId + suffix}), closed on stop;
+     * it connects when it first publishes, not here.
+     *
+     * @param purpose what it publishes, for its log lines
+     * @throws Exception Paho's {@code MqttException} when the client id or broker URI is invalid
+     */
     public MqttSender sender(String suffix, String purpose) throws Exception {
         return closeOnStop(new MqttSender(brokerUri(), settings.mqttClientId + suffix, settings.mqttUsername, settings.mqttPassword, purpose));
     }
@@ -227,14 +246,9 @@ public final class Platform {
         return tsdb;
     }
 
-    /** influx.bucket: the bucket every family writes line protocol to. */
-    public String tsdbBucket() {
-        return settings.influxBucket;
-    }
-
-    /** influx.org: the organisation of {@link #tsdbBucket()}. */
-    public String tsdbOrg() {
-        return settings.influxOrg;
+    /** The one TSDB writer (influx.bucket of influx.org, blocking, timed per measurement). */
+    public TsdbWriter tsdbWriter() {
+        return tsdbWriter;
     }
 
     /** The meters of /metrics (timings in ms, counts). */
