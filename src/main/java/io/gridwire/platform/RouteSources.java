@@ -107,7 +107,13 @@ public final class RouteSources {
         return new ArrayList<>(list);
     }
 
-    /** kind:id of each entry (templatedRoute: its routeId), e.g. route:energy-telemetry-ingest. */
+    /** How {@link #ids} names the route configuration without an id. */
+    static final String DEFAULT_CONFIGURATION = "(without id)";
+
+    /**
+     * kind:id of each entry (templatedRoute: its routeId), e.g. route:energy-telemetry-ingest; the route configuration
+     * without an id is routeConfiguration:(without id).
+     */
     static Set<String> ids(List<Object> entries) {
         Set<String> ids = new LinkedHashSet<>();
         for (Object e : entries) {
@@ -117,6 +123,10 @@ public final class RouteSources {
                     Object id = body.get("id") != null ? body.get("id") : body.get("routeId");
                     if (id != null) {
                         ids.add(kind.getKey() + ":" + id);
+                    } else if ("routeConfiguration".equals(kind.getKey())) {
+                        // the one configuration without an id (the REST operations'): a copy replaces it too, or both
+                        // would apply (authentication twice)
+                        ids.add("routeConfiguration:" + DEFAULT_CONFIGURATION);
                     }
                 }
             }
