@@ -238,7 +238,9 @@ class FaultMatrixIT {
                 Count n = s.getValue().get();
                 report.append(String.format(" %s/%s %d (dup %d)", f.name(), s.getKey(), n.distinct(), n.total() - n.distinct()));
                 assertEquals(PER_FAMILY, n.distinct(), fault + ": " + f.name() + "/" + s.getKey() + " holds every message");
-                if (!s.getKey().equals("kafka")) {
+                // Kafka may hold a copy (same gridwire_message_id) when an ack was lost; the EMS bridge's sends behind its
+                // circuit breaker not even then
+                if (!s.getKey().equals("kafka") || f.name().equals("sites") && fault.equals("kafka-stopped")) {
                     assertEquals(n.distinct(), n.total(), fault + ": " + f.name() + "/" + s.getKey() + " holds each once");
                 }
             }
@@ -289,6 +291,11 @@ class FaultMatrixIT {
             });
             System.out.printf("health: %s stopped -> 503 naming '%s' after %.1f s%n", service, check, (System.nanoTime() - t0) / 1e9);
             assertEquals(200, api.get("/observe/health/live").status(), "a dependency down is not a dead gridwire");
+            if (service.equals("kafka")) {
+                // the EMS bridge's circuit breaker opens on the sites family's failed sends, and health says so
+                await("EMS Kafka circuit breaker open").atMost(Duration.ofSeconds(60)).until(() ->
+                        api.get("/observe/health?exposureLevel=full&data=true").text().contains("\"circuit_breaker\":\"OPEN\""));
+            }
             if (publisher != null) {
                 messagesArriveMeanwhile(OUTAGE.toSeconds(), publisher);
             }

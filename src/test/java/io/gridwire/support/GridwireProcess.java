@@ -93,10 +93,9 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** Starts gridwire and waits until its log (of this start) shows every one of the lines. */
     public GridwireProcess start(String... readyLines) throws IOException {
-        if (!shared) {
-            // two gridwires would both consume every family's topics and write the same database
-            TestRun.stopShared();
-        }
+        // two gridwires would both consume every family's topics and write the same database: stop any other first
+        // (a class that failed before closing its own, or the shared one before a class with its own)
+        stopOthers();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         ProcessBuilder pb = new ProcessBuilder(List.of(java, "-Xmx512m", "-cp", System.getProperty("java.class.path"),
                 "io.gridwire.GridwireApplication"));
@@ -108,7 +107,8 @@ public final class GridwireProcess implements AutoCloseable {
         // ready once the broker confirmed the ingest subscription (the route starts before that)
         process = pb.start();
         Process p = process;
-        Runtime.getRuntime().addShutdownHook(new Thread(p::destroyForcibly));
+        LIVE.add(this);
+        TestRun.stopAtExit();
         await("gridwire " + name + " started (see " + log + ")").atMost(Duration.ofSeconds(90))
                 .pollInterval(Duration.ofMillis(200))
                 .until(() -> {
@@ -138,6 +138,7 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** SIGTERM, then waits for the graceful shutdown to finish; returns the exit code. */
     public int stop() throws InterruptedException {
+        LIVE.remove(this);
         if (process == null) {
             return 0;
         }
@@ -152,9 +153,37 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** SIGKILL: no shutdown at all. */
     public void kill() throws InterruptedException {
+        LIVE.remove(this);
         if (process != null) {
             process.destroyForcibly().waitFor();
             process = null;
+        }
+    }
+
+    /** The gridwire processes started and not stopped (at most one after each start). */
+    private static final java.util.Set<GridwireProcess> LIVE = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    private void stopOthers() {
+        for (GridwireProcess other : List.copyOf(LIVE)) {
+            if (other != this) {
+                System.err.println("stopping gridwire " + other.name + " before starting " + name + " (one gridwire at a time)");
+                try {
+                    other.stop();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+
+    /** Stops every gridwire still running (SIGTERM, graceful): at the end of the run. */
+    static void stopAll() {
+        for (GridwireProcess p : List.copyOf(LIVE)) {
+            try {
+                p.stop();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 

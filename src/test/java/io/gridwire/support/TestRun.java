@@ -25,6 +25,8 @@ public final class TestRun {
     private static final String BASE_URL = Sinks.env("DB_URL", "jdbc:postgresql://localhost:5432/gridwire");
     private static volatile String databaseUrl;
     private static GridwireProcess shared;
+    /** The run's database, dropped at exit (null: none was made). */
+    private static volatile String database;
     private static boolean hookAdded;
 
     private TestRun() {
@@ -41,14 +43,8 @@ public final class TestRun {
         pruneOldDatabases();
         String name = "gridwire_it_" + LocalDateTime.now().format(STAMP) + "_" + UUID.randomUUID().toString().substring(0, 6);
         services("create", name);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            stopShared();
-            try {
-                services("drop", name);
-            } catch (RuntimeException e) {
-                System.err.println("could not drop test database " + name + ": " + e.getMessage());
-            }
-        }, "drop-test-database"));
+        database = name;
+        stopAtExit();
         databaseUrl = BASE_URL.substring(0, BASE_URL.lastIndexOf('/') + 1) + name;
         System.out.println("end-to-end run database: " + databaseUrl);
         return databaseUrl;
@@ -76,16 +72,34 @@ public final class TestRun {
             }
             if (shared == null) {
                 shared = new GridwireProcess("shared-" + config.value(), overrides, true);
-                if (!hookAdded) {
-                    hookAdded = true;
-                    Runtime.getRuntime().addShutdownHook(new Thread(TestRun::stopShared, "stop-shared-gridwire"));
-                }
             }
             if (!shared.running()) {
                 shared.start();
             }
             return shared;
         }
+    }
+
+    /**
+     * Registers, once, what the test JVM does when it exits: stop every gridwire still running (gracefully, so the
+     * broker keeps no half-acknowledged session), then drop the run's database.
+     */
+    static synchronized void stopAtExit() {
+        if (hookAdded) {
+            return;
+        }
+        hookAdded = true;
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            GridwireProcess.stopAll();
+            String name = database;
+            if (name != null) {
+                try {
+                    services("drop", name);
+                } catch (RuntimeException e) {
+                    System.err.println("could not drop test database " + name + ": " + e.getMessage());
+                }
+            }
+        }, "end-of-test-run"));
     }
 
     /** Stops the shared gridwire (a class is about to start its own), if one runs. */
