@@ -1,6 +1,5 @@
 package io.gridwire.message;
 
-import io.gridwire.mqtt.MqttIngestConsumer;
 
 import java.time.Duration;
 import java.time.Instant;
@@ -17,7 +16,7 @@ import io.gridwire.message.InvalidMessageException;
  * freeze every "newest wins" state until real time caught up with it). Anything else is a dead letter naming the
  * clock. A payload without one (where the family allows it) is stamped with the time of receipt: the
  * {@code mqtt-ingest:} consumer sets it per message ({@link #receivedAt}) so that a redelivered copy of a message
- * gets the receipt time of its first delivery and is stored under the same key (see {@link MqttIngestConsumer}).
+ * gets the receipt time of its first delivery and is stored under the same key (see io.gridwire.mqtt.MqttIngestConsumer).
  * Both are cut to microseconds, PostgreSQL's precision, so the same instant is matched in Java, PostgreSQL, the TSDB
  * and Kafka ids.
  */
