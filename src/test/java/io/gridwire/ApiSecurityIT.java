@@ -10,9 +10,7 @@ import java.util.Map;
 import io.gridwire.support.Api;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -43,14 +41,11 @@ class ApiSecurityIT {
     private static Api api;
 
     @BeforeAll
-    static void start() throws Exception {
-        gridwire = TestRun.sharedGridwire(ApiSecurityIT.class);
-        api = new Api(gridwire.httpPort());
+    static void start(GridwireProcess g, Api a) {
+        gridwire = g;
+        api = a;
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-    }
 
     private static String path(String template, String id) {
         return template.replace("{}", URLEncoder.encode(id, StandardCharsets.UTF_8).replace("+", "%20"));

@@ -10,9 +10,7 @@ import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks.KafkaReader;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -30,18 +28,12 @@ class DeadLettersApiIT {
     private static Devices mqtt;
 
     @BeforeAll
-    static void start() throws Exception {
-        gridwire = TestRun.sharedGridwire(DeadLettersApiIT.class);
-        api = new Api(gridwire.httpPort());
-        mqtt = new Devices();
+    static void start(GridwireProcess g, Api a, Devices d) {
+        gridwire = g;
+        api = a;
+        mqtt = d;
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (mqtt != null) {
-            mqtt.close();
-        }
-    }
 
     private static JsonNode list(String query) {
         Api.Response r = api.get("/api/v1/dead-letters?" + query);

@@ -14,11 +14,9 @@ import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -41,19 +39,12 @@ class AutocoreIT {
     private static Devices mqtt;
 
     @BeforeAll
-    static void start() throws Exception {
-        // the seed's examples are from January 2025: keep them through retention
-        gridwire = TestRun.sharedGridwire(AutocoreIT.class);
-        api = new Api(gridwire.httpPort());
-        mqtt = new Devices();
+    static void start(GridwireProcess g, Api a, Devices d) {
+        gridwire = g;
+        api = a;
+        mqtt = d;
     }
 
-    @AfterAll
-    static void stop() throws Exception {
-        if (mqtt != null) {
-            mqtt.close();
-        }
-    }
 
     private static String device(String name) {
         return "ESP32_" + name + "_" + UUID.randomUUID().toString().substring(0, 6);

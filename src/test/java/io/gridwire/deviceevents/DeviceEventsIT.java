@@ -13,7 +13,6 @@ import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Listener;
 import io.gridwire.support.Services;
 import io.gridwire.support.Sinks;
@@ -39,9 +38,9 @@ class DeviceEventsIT {
     private static Api api;
 
     @BeforeAll
-    static void start() throws Exception {
-        gridwire = TestRun.sharedGridwire(DeviceEventsIT.class);
-        api = new Api(gridwire.httpPort());
+    static void start(GridwireProcess g, Api a) {
+        gridwire = g;
+        api = a;
     }
 
     @AfterAll

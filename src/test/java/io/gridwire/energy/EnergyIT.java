@@ -11,7 +11,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -43,9 +42,9 @@ class EnergyIT {
     private static KafkaReader kafka;
 
     @BeforeAll
-    static void start() throws Exception {
-        gridwire = TestRun.sharedGridwire(EnergyIT.class);
-        devices = new Devices();
+    static void start(GridwireProcess g, Devices d) throws Exception {
+        gridwire = g;
+        devices = d;
         kafka = new KafkaReader("energy-readings");
     }
 
@@ -53,9 +52,6 @@ class EnergyIT {
     static void stop() throws Exception {
         if (kafka != null) {
             kafka.close();
-        }
-        if (devices != null) {
-            devices.close();
         }
     }
 

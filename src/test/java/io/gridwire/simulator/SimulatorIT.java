@@ -14,7 +14,6 @@ import io.gridwire.support.Api.Response;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.SharedGridwire;
-import io.gridwire.support.TestRun;
 import io.gridwire.support.Listener;
 import io.gridwire.support.Sinks;
 import org.junit.jupiter.api.AfterAll;
@@ -42,9 +41,9 @@ class SimulatorIT {
     private static Api api;
 
     @BeforeAll
-    static void start() throws Exception {
-        gridwire = TestRun.sharedGridwire(SimulatorIT.class);
-        api = new Api(gridwire.httpPort());
+    static void start(GridwireProcess g, Api a) {
+        gridwire = g;
+        api = a;
     }
 
     @AfterAll

@@ -43,6 +43,11 @@ public final class GridwireProcess implements AutoCloseable {
         this.log = Path.of("target", "gridwire-" + name + ".log");
         env.put("HTTP_PORT", String.valueOf(httpPort));
         env.put("DB_URL", TestRun.databaseUrl());
+        // the run's own analytics consumer group (TestRun): a gridwire elsewhere on the machine (a dev instance) in the
+        // default group would take partitions, and with them records of this run, into its own database
+        if (TestRun.ownsDatabase()) {
+            env.put("SITES_ANALYTICS_GROUPID", TestRun.analyticsGroup());
+        }
         // each run its own MQTT session (kept across stop/start of this process), short-lived so abandoned
         // sessions don't pile up on the broker, nor queue other runs' traffic for this one
         env.put("MQTT_CLIENTID", "gridwire-test-" + name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));

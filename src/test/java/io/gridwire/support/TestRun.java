@@ -6,6 +6,14 @@ import java.sql.ResultSet;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.concurrent.TimeUnit;
+
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.common.TopicPartition;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -22,6 +30,8 @@ import java.util.UUID;
 public final class TestRun {
 
     private static final DateTimeFormatter STAMP = DateTimeFormatter.ofPattern("yyyyMMdd_HHmm");
+    /** This run's id: its database, MQTT client ids and Kafka consumer groups carry it. */
+    public static final String RUN = UUID.randomUUID().toString().substring(0, 6);
     private static final String BASE_URL = Sinks.env("DB_URL", "jdbc:postgresql://localhost:5432/gridwire");
     private static volatile String databaseUrl;
     private static GridwireProcess shared;
@@ -41,9 +51,10 @@ public final class TestRun {
             return databaseUrl = BASE_URL;
         }
         pruneOldDatabases();
-        String name = "gridwire_it_" + LocalDateTime.now().format(STAMP) + "_" + UUID.randomUUID().toString().substring(0, 6);
+        String name = "gridwire_it_" + LocalDateTime.now().format(STAMP) + "_" + RUN;
         services("create", name);
         database = name;
+        analyticsGroupAtTheEnd();
         stopAtExit();
         databaseUrl = BASE_URL.substring(0, BASE_URL.lastIndexOf('/') + 1) + name;
         System.out.println("end-to-end run database: " + databaseUrl);
@@ -93,6 +104,7 @@ public final class TestRun {
             GridwireProcess.stopAll();
             String name = database;
             if (name != null) {
+                deleteAnalyticsGroup();
                 try {
                     services("drop", name);
                 } catch (RuntimeException e) {
@@ -111,6 +123,59 @@ public final class TestRun {
                 Thread.currentThread().interrupt();
             }
             shared = null;
+        }
+    }
+
+    private static boolean servicesStarted;
+
+    /**
+     * The local services are up: scripts/services.sh start, once per run (it returns at once for those running), so a
+     * single class runs from the IDE or with -Dit.test as in the whole suite.
+     */
+    static synchronized void servicesUp() throws Exception {
+        if (!servicesStarted) {
+            Services.startAll();
+            servicesStarted = true;
+        }
+    }
+
+    /** Whether this run made its own database (and analytics consumer group): the end-to-end tier, not the benchmark. */
+    public static boolean ownsDatabase() {
+        return database != null;
+    }
+
+    /** The run's consumer group of the EMS analytics (gridwire's default group is shared by every gridwire here). */
+    public static String analyticsGroup() {
+        return "gridwire-analytics-it-" + RUN;
+    }
+
+    /**
+     * Creates the run's analytics consumer group positioned at the end of device-telemetry (which holds days of records
+     * of earlier runs): the run's gridwires read only what the run sends, and nothing a dev instance on the machine
+     * consumes in the default group is taken from the run.
+     */
+    private static void analyticsGroupAtTheEnd() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, Sinks.KAFKA))) {
+            String topic = "device-telemetry";
+            var partitions = admin.describeTopics(List.of(topic)).allTopicNames().get(30, TimeUnit.SECONDS).get(topic).partitions();
+            Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+            partitions.forEach(p -> latest.put(new TopicPartition(topic, p.partition()), OffsetSpec.latest()));
+            Map<TopicPartition, OffsetAndMetadata> at = new HashMap<>();
+            admin.listOffsets(latest).all().get(30, TimeUnit.SECONDS).forEach((tp, o) -> at.put(tp, new OffsetAndMetadata(o.offset())));
+            admin.alterConsumerGroupOffsets(analyticsGroup(), at).all().get(30, TimeUnit.SECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
+            // no device-telemetry topic yet (a fresh machine): gridwire creates it, and there is no history to skip
+            System.out.println("analytics group " + analyticsGroup() + " starts with the topic: " + e.getCause().getMessage());
+        } catch (Exception e) {
+            throw new IllegalStateException("cannot position the run's analytics consumer group: " + e.getMessage(), e);
+        }
+    }
+
+    private static void deleteAnalyticsGroup() {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, Sinks.KAFKA))) {
+            admin.deleteConsumerGroups(List.of(analyticsGroup())).all().get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            System.err.println("could not delete consumer group " + analyticsGroup() + ": " + e.getMessage());
         }
     }
 
