@@ -14,7 +14,6 @@ import io.gridwire.metrics.Meters;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import io.gridwire.mqtt.MqttSender;
 import io.gridwire.sink.DeadLetterStore;
-import io.gridwire.sink.KafkaSender;
 import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.TsdbWriter;
@@ -26,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * What every family shares, made once per Camel context: the PostgreSQL pool, the TSDB client, the Kafka producer and
+ * What every family shares, made once per Camel context: the PostgreSQL pool, the TSDB writer, the Kafka
  * topic list, dead letters, meters, the MQTT connection settings, and the delivery policy ({@code delivery.retry.*},
  * {@code ingest.*}). A family's configuration takes it with {@link #of} (in any order: the first call builds it) and
  * asks it for its MQTT clients and sink pipelines, which it then closes and drains on stop.
@@ -46,7 +45,6 @@ public final class Platform {
     private final InfluxDBClient tsdb;
     private final TsdbWriter tsdbWriter;
     private final Meters meters;
-    private final KafkaSender kafka;
     private final KafkaTopics kafkaTopics;
     private final DeadLetterStore deadLetters;
     private final JsonPayloads payloads;
@@ -69,15 +67,13 @@ public final class Platform {
         this.dataSource = Resources.dataSource(s);
         this.tsdb = Resources.tsdb(s);
         this.tsdbWriter = new TsdbWriter(tsdb, s.influxBucket, s.influxOrg, meters);
-        this.kafka = new KafkaSender(s.kafkaBootstrap, s.kafkaMaxBlockMs, s.kafkaDeliveryTimeoutMs, s.kafkaRequestTimeoutMs)
-                .withMeters(meters);
         this.kafkaTopics = new KafkaTopics(s.kafkaBootstrap, s.kafkaTopicsPartitions.isBlank() ? null : Integer.valueOf(s.kafkaTopicsPartitions.trim()),
                 s.kafkaTopicsReplicationFactor.isBlank() ? null : Short.valueOf(s.kafkaTopicsReplicationFactor.trim()));
         this.deadLetters = new DeadLetterStore(dataSource, s.retryInitialDelayMs, s.retryMaxDelayMs, meters);
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
         this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
-        List<AutoCloseable> shared = new ArrayList<>(List.of(kafka, tsdb));
+        List<AutoCloseable> shared = new ArrayList<>(List.of(tsdb));
         if (dataSource instanceof AutoCloseable pool) {
             shared.add(pool);
         }
@@ -254,11 +250,6 @@ public final class Platform {
     /** The meters of /metrics (timings in ms, counts). */
     public Meters meters() {
         return meters;
-    }
-
-    /** The shared idempotent Kafka producer for records sent outside a route (acks=all). */
-    public KafkaSender kafka() {
-        return kafka;
     }
 
     /** The topics gridwire writes: a family adds its own; all are created at start-up when missing. */

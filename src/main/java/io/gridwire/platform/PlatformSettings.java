@@ -21,9 +21,6 @@ final class PlatformSettings {
     @PropertyInject("influx.gzip") boolean influxGzip;
 
     @PropertyInject("kafka.bootstrap.servers") String kafkaBootstrap;
-    @PropertyInject("kafka.maxBlockMs") int kafkaMaxBlockMs;
-    @PropertyInject("kafka.deliveryTimeoutMs") int kafkaDeliveryTimeoutMs;
-    @PropertyInject("kafka.requestTimeoutMs") int kafkaRequestTimeoutMs;
     @PropertyInject(value = "kafka.topics.partitions", defaultValue = " ") String kafkaTopicsPartitions;
     @PropertyInject(value = "kafka.topics.replicationFactor", defaultValue = " ") String kafkaTopicsReplicationFactor;
 

@@ -1,17 +1,18 @@
 package io.gridwire.sites;
 
 import java.util.List;
-import java.util.Map;
 
 import io.github.resilience4j.circuitbreaker.CallNotPermittedException;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.gridwire.message.RedeliverLaterException;
 import io.gridwire.message.SinkFailures;
-import io.gridwire.sink.KafkaSender;
+import io.gridwire.metrics.Meters;
+import io.gridwire.sink.KafkaRecords;
 import io.gridwire.sink.OutboxRecord;
 import io.gridwire.sink.UntilAvailable;
 import org.apache.camel.Exchange;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.component.kafka.KafkaConstants;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,18 +26,18 @@ public class EmsKafkaFallback {
 
     private final UntilAvailable retry;
     private final CircuitBreaker breaker;
-    private final KafkaSender deadLetterTopics;
+    private final Meters meters;
     private volatile ProducerTemplate template;
 
     /**
      * @param retry            waits for Kafka while a dead letter topic cannot be written
      * @param breaker          the Kafka circuit breaker (its state goes into the failure)
-     * @param deadLetterTopics sends to {topic}-dlt
+     * @param meters           times the {topic}-dlt sends (sink kafka:{topic}-dlt)
      */
-    public EmsKafkaFallback(UntilAvailable retry, CircuitBreaker breaker, KafkaSender deadLetterTopics) {
+    public EmsKafkaFallback(UntilAvailable retry, CircuitBreaker breaker, Meters meters) {
         this.retry = retry;
         this.breaker = breaker;
-        this.deadLetterTopics = deadLetterTopics;
+        this.meters = meters;
     }
 
     /**
@@ -91,11 +92,24 @@ public class EmsKafkaFallback {
         String reason = SinkFailures.describe(cause);
         String exceptionType = cause.getClass().getName();
         String dlt = record.topic() + "-dlt";
-        retry.run(exchange.getContext(), "Kafka " + dlt, () -> {
-            deadLetterTopics.send(dlt, record.key(), record.messageId(), record.value(), Map.of("gridwire_failure_reason",
-                    reason, "gridwire_failure_exception", exceptionType, "gridwire_original_topic", record.topic()));
+        // through camel-kafka like every other record (the component's idempotent producer, acks=all), and waited for;
+        // not with the bridge's producer options: its maxRequestSize refused the record in the first place
+        String dltUri = "kafka:" + dlt;
+        retry.run(exchange.getContext(), "Kafka " + dlt, () -> meters.sinkWrite("kafka:" + dlt, 1, () -> {
+            Exchange sent = template(exchange).send(dltUri, e -> {
+                var m = e.getMessage();
+                m.setBody(record.value());
+                m.setHeader(KafkaConstants.KEY, record.key());
+                m.setHeader(KafkaRecords.MESSAGE_ID, record.messageId());
+                m.setHeader("gridwire_failure_reason", reason);
+                m.setHeader("gridwire_failure_exception", exceptionType);
+                m.setHeader("gridwire_original_topic", record.topic());
+            });
+            if (sent.getException() != null) {
+                throw sent.getException();
+            }
             return null;
-        });
+        }));
         LOG.warn("Kafka {} refused record {} 4 times ({}); sent to {}", record.topic(), record.messageId(), reason, dlt);
     }
 

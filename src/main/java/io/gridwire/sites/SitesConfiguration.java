@@ -82,7 +82,7 @@ public class SitesConfiguration implements CamelConfiguration {
         registry.bind("emsParser", new EmsParser(platform.payloads()));
         registry.bind("emsStatusStore", new EmsStatusStore(platform.dataSource(), devices));
         registry.bind("emsOutbox", new EmsOutbox(platform.dataSource(), telemetryTopic, statusTopic));
-        registry.bind("emsKafkaFallback", new EmsKafkaFallback(platform.untilAvailable(), breaker, platform.kafka()));
+        registry.bind("emsKafkaFallback", new EmsKafkaFallback(platform.untilAvailable(), breaker, platform.meters()));
         registry.bind("emsCommands", new EmsCommands(platform.dataSource(), devices, commands, commandTopic));
         registry.bind("emsAnalytics", new EmsAnalytics(platform.dataSource(), platform.untilAvailable(), platform.deadLetters()));
         platform.sinkPipeline("sitesPipeline", "sites", "direct:sites-store,direct:sites-publish");

@@ -67,7 +67,6 @@ class WiringTest {
             assertTrue(problems.isEmpty(), String.join("\n", problems));
         } finally {
             Platform platform = Platform.of(context);
-            platform.kafka().close();
             platform.tsdb().close();
             ((HikariDataSource) platform.dataSource()).close();
         }
