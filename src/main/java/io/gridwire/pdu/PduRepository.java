@@ -123,28 +123,21 @@ final class PduRepository {
 
     /** One transaction; refused if two sockets on one broker end up with the same full topic; then the subscriptions follow. */
     <T> T write(Tx<T> work) throws Exception {
-        T result;
-        try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
-                // one writer at a time, so the conflict check sees every other change
-                update(c, "SELECT pg_advisory_xact_lock(4004)");
-                result = work.run(c);
-                List<Map<String, Object>> clash = query(c,
-                        "SELECT s.mqtt_broker_host || ':' || s.mqtt_broker_port AS broker, p.mqtt_base_topic || '/' || s.mqtt_topic_suffix "
-                        + "AS topic, string_agg(s.id::text, ', ' ORDER BY s.id) AS sockets FROM pdu.sockets s "
-                        + "JOIN pdu.power_distribution_units p ON p.id = s.pdu_id GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1");
-                if (!clash.isEmpty()) {
-                    Map<String, Object> x = clash.get(0);
-                    throw ApiException.conflict("topic '" + x.get("topic") + "' on broker " + x.get("broker")
-                                                + " would be used by more than one socket (" + x.get("sockets") + ")");
-                }
-                c.commit();
-            } catch (Exception e) {
-                Transactions.rollback(c, e);
-                throw e;
+        T result = Transactions.call(dataSource, c -> {
+            // one writer at a time, so the conflict check sees every other change
+            update(c, "SELECT pg_advisory_xact_lock(4004)");
+            T answer = work.run(c);
+            List<Map<String, Object>> clash = query(c,
+                    "SELECT s.mqtt_broker_host || ':' || s.mqtt_broker_port AS broker, p.mqtt_base_topic || '/' || s.mqtt_topic_suffix "
+                    + "AS topic, string_agg(s.id::text, ', ' ORDER BY s.id) AS sockets FROM pdu.sockets s "
+                    + "JOIN pdu.power_distribution_units p ON p.id = s.pdu_id GROUP BY 1, 2 HAVING count(*) > 1 LIMIT 1");
+            if (!clash.isEmpty()) {
+                Map<String, Object> x = clash.get(0);
+                throw ApiException.conflict("topic '" + x.get("topic") + "' on broker " + x.get("broker")
+                                            + " would be used by more than one socket (" + x.get("sockets") + ")");
             }
-        }
+            return answer;
+        });
         subscriptions.refresh();
         return result;
     }
