@@ -29,8 +29,7 @@ final class StageWriter {
     final String name;
     final String uri;
     private final ProducerTemplate template;
-    private final long initialRetryMs;
-    private final long maxRetryMs;
+    private final RetryPolicy retryPolicy;
     private final Predicate<Throwable> sinkAnswering;
     private final int isolateAfterAttempts;
     private final Map<String, SinkPipeline.Waiting> waiting;
@@ -45,8 +44,7 @@ final class StageWriter {
         this.name = name;
         this.uri = uri;
         this.template = template;
-        this.initialRetryMs = initialRetryMs;
-        this.maxRetryMs = maxRetryMs;
+        this.retryPolicy = new RetryPolicy(initialRetryMs, maxRetryMs);
         this.sinkAnswering = sinkAnswering;
         this.isolateAfterAttempts = isolateAfterAttempts;
         this.waiting = waiting;
@@ -65,7 +63,6 @@ final class StageWriter {
     }
 
     private boolean retry(BooleanSupplier running, List<IngestMessage> messages) throws InterruptedException {
-        long delay = initialRetryMs;
         int attempt = 1;
         int answeredInARow = 0;
         while (true) {
@@ -108,13 +105,13 @@ final class StageWriter {
                 messages = left;
                 answeredInARow = 0;
             }
+            long delay = retryPolicy.delayAfter(attempt);
             SinkPipeline.Waiting w = waiting.get(uri);
             waiting.put(uri, new SinkPipeline.Waiting(w == null ? System.nanoTime() : w.sinceNanos(), uri,
                     SinkFailures.describe(failure)));
             LOG.warn("{}: {} unavailable (attempt {}, {} messages waiting, retry in {} ms): {}", name, uri, attempt,
                     messages.size(), delay, SinkFailures.describe(failure));
             Thread.sleep(delay);
-            delay = Math.min(delay * 2, maxRetryMs);
             attempt++;
         }
     }

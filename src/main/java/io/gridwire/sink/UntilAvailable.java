@@ -22,16 +22,22 @@ public final class UntilAvailable {
         T run() throws Exception;
     }
 
-    private final long initialDelayMs;
-    private final long maxDelayMs;
+    private final RetryPolicy policy;
 
+    /** Waits by delivery.retry.*: {@code initialDelayMs} doubling up to {@code maxDelayMs} ({@link RetryPolicy}). */
     public UntilAvailable(long initialDelayMs, long maxDelayMs) {
-        this.initialDelayMs = initialDelayMs;
-        this.maxDelayMs = maxDelayMs;
+        this.policy = new RetryPolicy(initialDelayMs, maxDelayMs);
     }
 
+    /**
+     * Runs the work until it succeeds or fails for a reason retrying cannot change.
+     *
+     * @param what names the work in the log and in a RedeliverLaterException
+     * @return the work's answer
+     * @throws Exception the work's failure when it is not transient; RedeliverLaterException when gridwire stops meanwhile
+     */
     public <T> T run(CamelContext context, String what, Work<T> work) throws Exception {
-        long delay = initialDelayMs;
+        int failed = 0;
         while (true) {
             try {
                 return work.run();
@@ -42,9 +48,9 @@ public final class UntilAvailable {
                 if (context.isStopping() || context.isStopped()) {
                     throw new RedeliverLaterException(what + " not done, gridwire is stopping: " + SinkFailures.describe(e));
                 }
+                long delay = policy.delayAfter(++failed);
                 LOG.warn("{}: unavailable, retry in {} ms: {}", what, delay, SinkFailures.describe(e));
                 Thread.sleep(delay);
-                delay = Math.min(delay * 2, maxDelayMs);
             }
         }
     }
