@@ -227,11 +227,6 @@ public final class Platform {
         return "http://localhost:" + property("http.port");
     }
 
-    /** The Camel context the platform belongs to. */
-    public CamelContext context() {
-        return context;
-    }
-
     /** The shared PostgreSQL connection pool. */
     public DataSource dataSource() {
         return dataSource;
@@ -284,10 +279,6 @@ public final class Platform {
 
     SinkChecks sinks() {
         return sinks;
-    }
-
-    PlatformSettings settings() {
-        return settings;
     }
 
     /** The broker gridwire's own connections use, {@code tcp://host:port}. */
