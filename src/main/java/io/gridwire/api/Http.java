@@ -20,7 +20,17 @@ public final class Http {
 
     /** The request body as a JSON object; 400 if it is missing, too large or not an object. */
     public static Map<String, Object> body(Exchange exchange) {
-        String text = exchange.getMessage().getBody(String.class);
+        return object(exchange.getMessage().getBody(String.class));
+    }
+
+    /**
+     * A request body (as received, e.g. bound with {@code @Body String}) as a JSON object, keys in their order.
+     *
+     * @param text the raw request body; null when there is none
+     * @return the parsed object (never null)
+     * @throws ApiException 400 if it is missing, blank, not JSON or not an object; 413 if longer than 64 KiB
+     */
+    public static Map<String, Object> object(String text) {
         if (text == null || text.isBlank()) {
             throw ApiException.badRequest("request body must be a JSON object");
         }

@@ -7,6 +7,7 @@ import java.util.List;
 
 import io.gridwire.api.ApiAuth;
 import io.gridwire.api.ApiErrors;
+import io.gridwire.api.ApiReplies;
 import io.gridwire.mqtt.MqttIngestComponent;
 import io.gridwire.mqtt.TopicHeaders;
 import io.gridwire.sink.SinkPipeline;
@@ -19,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What gridwire runs besides the families: the mqtt-ingest: component, the sink and ingest health checks, REST
- * authentication and error answers, the dead-letter API, route meters, the Hawtio console and the start-up block.
+ * authentication, replies and error answers, the dead-letter API, route meters, the Hawtio console and the start-up block.
  * Found by the package scan like every family's configuration.
  */
 public class PlatformConfiguration implements CamelConfiguration {
@@ -54,7 +55,9 @@ public class PlatformConfiguration implements CamelConfiguration {
 
         ApiAuth apiAuth = new ApiAuth(apiToken);
         registry.bind("apiAuth", apiAuth);
-        registry.bind("apiErrors", new ApiErrors());
+        ApiErrors apiErrors = new ApiErrors();
+        registry.bind("apiErrors", apiErrors);
+        registry.bind("apiReplies", new ApiReplies(apiErrors));
         registry.bind("deadLetterApi", new DeadLetterApi(platform.dataSource(), platform.sender("-replay", "replaying dead letters"), apiAuth));
 
         platform.bannerLine("APIs", () -> platform.httpUrl() + "/api/v1/dead-letters");
