@@ -1,14 +1,21 @@
 package io.gridwire.simulator;
 
-import io.gridwire.api.Http;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
 
-import org.apache.camel.Exchange;
+import io.gridwire.api.ApiException;
+import io.gridwire.api.Http;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 
-/** Seed 001's REST API over the mock devices (paths in simulator.camel.yaml). */
+/**
+ * Seed 001's REST API over the mock devices (bean {@code mockDeviceApi}, paths in simulator.camel.yaml; bodies and
+ * answers as in /work/shared/seeds/001_*.txt). Every method returns the {@link Reply} the REST route configuration
+ * writes; refusals are thrown as {@link ApiException}. Request bodies are parsed by {@link Http#object} (400 when
+ * missing or not a JSON object, 413 over 64 KiB).
+ */
 public class MockDeviceApi {
 
     private final MockDevices devices;
@@ -26,63 +33,105 @@ public class MockDeviceApi {
     }
 
     /** GET /api/v1/devices: 200 with every mock device (base_power kW, base_voltage V, energy kWh). */
-    public void list(Exchange e) {
-        Http.respond(e, 200, devices.list());
+    public Reply list() {
+        return Reply.ok(devices.list());
     }
 
-    /** POST /api/v1/devices: 201 with the new device; see {@link MockDeviceManager#create} for the body and errors. */
-    public void create(Exchange e) throws Exception {
-        Http.respond(e, 201, manager.create(Http.body(e)));
+    /**
+     * POST /api/v1/devices: 201 with the new device; see {@link MockDeviceManager#create} for the body and errors.
+     *
+     * @param body the raw request body
+     * @throws ApiException 400/413 for an invalid body, 409 for an id that exists
+     */
+    public Reply create(@Body String body) throws Exception {
+        return Reply.created(manager.create(Http.object(body)));
     }
 
-    /** GET /api/v1/devices/{id}: 200 with the device. @throws io.gridwire.api.ApiException 404 for an unknown id */
-    public void get(Exchange e) {
-        Http.respond(e, 200, devices.get(Http.path(e, "id")));
+    /**
+     * GET /api/v1/devices/{id}: 200 with the device.
+     *
+     * @param id the path's device id
+     * @throws ApiException 404 for an unknown id
+     */
+    public Reply get(@Header("id") String id) {
+        return Reply.ok(devices.get(id));
     }
 
-    /** PUT /api/v1/devices/{id}: 200 with the device; see {@link MockDeviceManager#update}. */
-    public void update(Exchange e) throws Exception {
-        Http.respond(e, 200, manager.update(Http.path(e, "id"), Http.body(e)));
+    /**
+     * PUT /api/v1/devices/{id}: 200 with the device; see {@link MockDeviceManager#update}.
+     *
+     * @param id   the path's device id
+     * @param body the raw request body
+     * @throws ApiException 400/413 for an invalid body, 404 for an unknown id
+     */
+    public Reply update(@Header("id") String id, @Body String body) throws Exception {
+        return Reply.ok(manager.update(id, Http.object(body)));
     }
 
-    /** DELETE /api/v1/devices/{id}: 204; see {@link MockDeviceManager#delete}. */
-    public void delete(Exchange e) throws Exception {
-        manager.delete(Http.path(e, "id"));
-        Http.respond(e, 204, null);
+    /**
+     * DELETE /api/v1/devices/{id}: 204; see {@link MockDeviceManager#delete}.
+     *
+     * @param id the path's device id
+     * @throws ApiException 404 for an unknown id
+     */
+    public Reply delete(@Header("id") String id) throws Exception {
+        manager.delete(id);
+        return Reply.noContent();
     }
 
-    /** GET /api/v1/devices/{id}/readings: 200 with the latest reading; see {@link MockDevices#readings}. */
-    public void readings(Exchange e) {
-        Http.respond(e, 200, devices.readings(Http.path(e, "id")));
+    /**
+     * GET /api/v1/devices/{id}/readings: 200 with the latest reading; see {@link MockDevices#readings}.
+     *
+     * @param id the path's device id
+     * @throws ApiException 404 for an unknown id
+     */
+    public Reply readings(@Header("id") String id) {
+        return Reply.ok(devices.readings(id));
     }
 
-    /** POST /api/v1/devices/{id}/command: 200 with the device afterwards; see {@link MockDeviceManager#command}. */
-    public void command(Exchange e) throws Exception {
-        Http.respond(e, 200, manager.command(Http.path(e, "id"), Http.body(e)));
+    /**
+     * POST /api/v1/devices/{id}/command: 200 with the device afterwards; see {@link MockDeviceManager#command}.
+     *
+     * @param id   the path's device id
+     * @param body the raw request body ({"command": ..., ...})
+     * @throws ApiException 400/413 for an invalid body or command, 404 for an unknown id
+     */
+    public Reply command(@Header("id") String id, @Body String body) throws Exception {
+        return Reply.ok(manager.command(id, Http.object(body)));
     }
 
-    /** POST /api/v1/devices/{id}/simulate: 200 with the reading sent; see {@link MockDeviceSimulation#simulate}. */
-    public void simulate(Exchange e) throws Exception {
-        Http.respond(e, 200, simulation.simulate(Http.path(e, "id")));
+    /**
+     * POST /api/v1/devices/{id}/simulate: 200 with the reading sent; see {@link MockDeviceSimulation#simulate}.
+     *
+     * @param id the path's device id
+     * @throws ApiException 404 for an unknown id
+     */
+    public Reply simulate(@Header("id") String id) throws Exception {
+        return Reply.ok(simulation.simulate(id));
     }
 
     /** GET /api/v1/simulation/status: 200 with {@link MockDeviceSimulation#status}. */
-    public void simulationStatus(Exchange e) {
-        Http.respond(e, 200, simulation.status());
+    public Reply simulationStatus() {
+        return Reply.ok(simulation.status());
     }
 
     /** POST /api/v1/simulation/start: 200 with the status afterwards. */
-    public void simulationStart(Exchange e) {
-        Http.respond(e, 200, simulation.start());
+    public Reply simulationStart() {
+        return Reply.ok(simulation.start());
     }
 
     /** POST /api/v1/simulation/stop: 200 with the status afterwards. */
-    public void simulationStop(Exchange e) {
-        Http.respond(e, 200, simulation.stop());
+    public Reply simulationStop() {
+        return Reply.ok(simulation.stop());
     }
 
-    /** Seed 001's /health: healthy while the mock devices can reach the broker. */
-    public void health(Exchange e) {
+    /**
+     * Seed 001's /health: healthy while the mock devices can reach the broker.
+     *
+     * @return 200 when connected, else 503; the body has status, service, mqtt_connected, simulation_running and
+     *         devices (how many)
+     */
+    public Reply health() {
         boolean connected = mqttConnected.getAsBoolean();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", connected ? "healthy" : "unhealthy");
@@ -90,6 +139,6 @@ public class MockDeviceApi {
         m.put("mqtt_connected", connected);
         m.put("simulation_running", simulation.running());
         m.put("devices", devices.size());
-        Http.respond(e, connected ? 200 : 503, m);
+        return Reply.health(connected, m);
     }
 }
