@@ -10,11 +10,18 @@ import java.util.Set;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 
 /**
  * Seed 004's /mqtt/devices REST API (bean {@code mqttDeviceApi}): which device is on which socket, assigning a device
  * (moving it off another socket), changing its socket's MQTT settings, unassigning it.
+ *
+ * <p>Formats as in /work/shared/seeds/004_*.txt. Each method takes its path parameters as sent ({@code @Header}; an id
+ * that is no number is 404) and the raw request body ({@code @Body}, parsed by {@link io.gridwire.api.Http#object}: 400
+ * when missing or not a JSON object, 413 over 64 KiB), and returns the {@link Reply} the REST route configuration
+ * writes; refusals are thrown as {@link ApiException}.
  */
 public class MqttDeviceApi {
 
@@ -25,17 +32,17 @@ public class MqttDeviceApi {
     }
 
     /** GET /mqtt/devices: 200 with every assigned device, its socket and MQTT settings, by device id. */
-    public void listMqttDevices(Exchange e) throws SQLException {
+    public Reply listMqttDevices() throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Map<String, Object> r : repo.query("SELECT id FROM pdu.sockets WHERE device_id IS NOT NULL ORDER BY device_id")) {
             out.add(deviceView(repo.socket((Long) r.get("id"))));
         }
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
     /** GET /mqtt/devices/{deviceId}: 200 with its socket and MQTT settings. @throws ApiException 404 if unassigned */
-    public void getMqttDevice(Exchange e) throws SQLException {
-        Http.respond(e, 200, deviceView(repo.socketOfDevice(Http.path(e, "deviceId"))));
+    public Reply getMqttDevice(@Header("deviceId") String deviceId) throws SQLException {
+        return Reply.ok(deviceView(repo.socketOfDevice(deviceId)));
     }
 
     /**
@@ -44,8 +51,8 @@ public class MqttDeviceApi {
      *
      * @throws ApiException 400 for an invalid body, 404 for an unknown socket, 409 if the socket has another device
      */
-    public void assignDevice(Exchange e) throws Exception {
-        Map<String, Object> b = Http.body(e);
+    public Reply assignDevice(@Body String body) throws Exception {
+        Map<String, Object> b = Http.object(body);
         Set<String> allowed = new java.util.HashSet<>(SocketApi.MQTT_FIELDS);
         allowed.add("device_id");
         allowed.add("socket_id");
@@ -63,7 +70,7 @@ public class MqttDeviceApi {
         if (!mqtt.isEmpty()) {
             repo.changeMqtt(sid, mqtt);
         }
-        Http.respond(e, 201, deviceView(repo.socket(sid)));
+        return Reply.created(deviceView(repo.socket(sid)));
     }
 
     /**
@@ -72,10 +79,9 @@ public class MqttDeviceApi {
      *
      * @throws ApiException 400 for an invalid body, 404 if unassigned, 409 if the target socket has another device
      */
-    public void updateMqttDevice(Exchange e) throws Exception {
-        String deviceId = Http.path(e, "deviceId");
+    public Reply updateMqttDevice(@Header("deviceId") String deviceId, @Body String body) throws Exception {
         long sid = (Long) repo.socketOfDevice(deviceId).get("id");
-        Map<String, Object> b = Http.body(e);
+        Map<String, Object> b = Http.object(body);
         Set<String> allowed = new java.util.HashSet<>(SocketApi.MQTT_FIELDS);
         allowed.add("socket_id");
         new JsonFields(b, allowed);
@@ -91,15 +97,14 @@ public class MqttDeviceApi {
         if (!mqtt.isEmpty()) {
             repo.changeMqtt(sid, mqtt);
         }
-        Http.respond(e, 200, deviceView(repo.socket(sid)));
+        return Reply.ok(deviceView(repo.socket(sid)));
     }
 
     /** DELETE /mqtt/devices/{deviceId}: 204. @throws ApiException 404 if unassigned */
-    public void unassignDevice(Exchange e) throws Exception {
-        String deviceId = Http.path(e, "deviceId");
+    public Reply unassignDevice(@Header("deviceId") String deviceId) throws Exception {
         long sid = (Long) repo.socketOfDevice(deviceId).get("id");
         repo.write(c -> PduRepository.update(c, "UPDATE pdu.sockets SET device_id = NULL, updated_at = now() WHERE id = ?", sid));
-        Http.respond(e, 204, null);
+        return Reply.noContent();
     }
 
     private void assign(String deviceId, long socketId) throws Exception {

@@ -11,11 +11,18 @@ import java.util.Set;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 
 /**
  * Seed 004's REST API for power distribution units (bean {@code pduApi}): create, list, get, update, delete (a PDU
  * with sockets is not deleted). Every change is checked and committed, then the live subscriptions follow it.
+ *
+ * <p>Formats as in /work/shared/seeds/004_*.txt. Each method takes its path parameters as sent ({@code @Header}; an id
+ * that is no number is 404) and the raw request body ({@code @Body}, parsed by {@link io.gridwire.api.Http#object}: 400
+ * when missing or not a JSON object, 413 over 64 KiB), and returns the {@link Reply} the REST route configuration
+ * writes; refusals are thrown as {@link ApiException}.
  */
 public class PduApi {
 
@@ -32,8 +39,8 @@ public class PduApi {
      *
      * @throws ApiException 400 for an invalid body
      */
-    public void createPdu(Exchange e) throws Exception {
-        Map<String, Object> b = Http.body(e);
+    public Reply createPdu(@Body String body) throws Exception {
+        Map<String, Object> b = Http.object(body);
         JsonFields f = new JsonFields(b, PDU_FIELDS);
         String base = SocketConfig.topicPart("mqtt_base_topic", b.get("mqtt_base_topic"));
         long id = repo.write(c -> {
@@ -50,21 +57,21 @@ public class PduApi {
                 }
             }
         });
-        Http.respond(e, 201, repo.pdu(id));
+        return Reply.created(repo.pdu(id));
     }
 
     /** GET /pdus: 200 with every PDU and its sockets, by id. */
-    public void listPdus(Exchange e) throws SQLException {
+    public Reply listPdus() throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>();
         for (Map<String, Object> r : repo.query("SELECT id FROM pdu.power_distribution_units ORDER BY id")) {
             out.add(repo.pdu((Long) r.get("id")));
         }
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
     /** GET /pdus/{id}: 200 with the PDU and its sockets. @throws ApiException 404 for an unknown id */
-    public void getPdu(Exchange e) throws SQLException {
-        Http.respond(e, 200, repo.pdu(PduRepository.id(e, "id")));
+    public Reply getPdu(@Header("id") String idText) throws SQLException {
+        return Reply.ok(repo.pdu(PduRepository.id(idText)));
     }
 
     /**
@@ -72,10 +79,10 @@ public class PduApi {
      *
      * @throws ApiException 400 for an invalid body, 404 for an unknown id, 409 if a topic would clash
      */
-    public void updatePdu(Exchange e) throws Exception {
-        long id = PduRepository.id(e, "id");
+    public Reply updatePdu(@Header("id") String idText, @Body String body) throws Exception {
+        long id = PduRepository.id(idText);
         repo.pdu(id);
-        Map<String, Object> b = Http.body(e);
+        Map<String, Object> b = Http.object(body);
         JsonFields f = new JsonFields(b, PDU_FIELDS);
         String base = b.containsKey("mqtt_base_topic") ? SocketConfig.topicPart("mqtt_base_topic", b.get("mqtt_base_topic")) : null;
         repo.write(c -> {
@@ -93,17 +100,17 @@ public class PduApi {
             }
             return null;
         });
-        Http.respond(e, 200, repo.pdu(id));
+        return Reply.ok(repo.pdu(id));
     }
 
     /** DELETE /pdus/{id}: 204. @throws ApiException 404 for an unknown id, 409 while it has sockets */
-    public void deletePdu(Exchange e) throws Exception {
-        long id = PduRepository.id(e, "id");
+    public Reply deletePdu(@Header("id") String idText) throws Exception {
+        long id = PduRepository.id(idText);
         repo.pdu(id);
         if (!repo.query("SELECT id FROM pdu.sockets WHERE pdu_id = ?", id).isEmpty()) {
             throw ApiException.conflict("PDU " + id + " still has sockets; delete them first");
         }
         repo.write(c -> PduRepository.update(c, "DELETE FROM pdu.power_distribution_units WHERE id = ?", id));
-        Http.respond(e, 204, null);
+        return Reply.noContent();
     }
 }

@@ -12,11 +12,9 @@ import javax.sql.DataSource;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.api.ApiException;
-import io.gridwire.api.Http;
 import io.gridwire.message.Text;
 import io.gridwire.sink.Rows;
 import io.gridwire.sink.Transactions;
-import org.apache.camel.Exchange;
 
 /**
  * Seed 004's PDUs and sockets in PostgreSQL (schema pdu) for the REST API: every change in one checked transaction
@@ -165,12 +163,17 @@ final class PduRepository {
         return Rows.of(c, sql, params);
     }
 
-    /** The numeric path parameter {@code name}. @throws ApiException 404 if it is not a number */
-    static long id(Exchange e, String name) {
+    /**
+     * A numeric path parameter (a PDU or socket id).
+     *
+     * @param text the path parameter as sent
+     * @throws ApiException 404 if it is not a number
+     */
+    static long id(String text) {
         try {
-            return Long.parseLong(Http.path(e, name));
+            return Long.parseLong(text);
         } catch (NumberFormatException ex) {
-            throw ApiException.notFound("unknown id '" + Text.printable(String.valueOf(Http.path(e, name))) + "'");
+            throw ApiException.notFound("unknown id '" + Text.printable(String.valueOf(text)) + "'");
         }
     }
 }

@@ -12,11 +12,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 
 /**
  * Seed 004's REST API for sockets (bean {@code socketApi}): create under a PDU, get, delete, their MQTT settings
  * (topic suffix, broker, credentials, config) and their subscription's connection status.
+ *
+ * <p>Formats as in /work/shared/seeds/004_*.txt. Each method takes its path parameters as sent ({@code @Header}; an id
+ * that is no number is 404) and the raw request body ({@code @Body}, parsed by {@link io.gridwire.api.Http#object}: 400
+ * when missing or not a JSON object, 413 over 64 KiB), and returns the {@link Reply} the REST route configuration
+ * writes; refusals are thrown as {@link ApiException}.
  */
 public class SocketApi {
 
@@ -41,10 +48,10 @@ public class SocketApi {
      *
      * @throws ApiException 400 for an invalid body, 404 for an unknown PDU, 409 for a taken socket number or topic
      */
-    public void createSocket(Exchange e) throws Exception {
-        long pduId = PduRepository.id(e, "id");
+    public Reply createSocket(@Header("id") String pduIdText, @Body String body) throws Exception {
+        long pduId = PduRepository.id(pduIdText);
         repo.pdu(pduId);
-        Map<String, Object> b = Http.body(e);
+        Map<String, Object> b = Http.object(body);
         new JsonFields(b, SOCKET_FIELDS);
         Object number = b.get("socket_number");
         if (!(number instanceof Integer n) || n < 0) {
@@ -75,25 +82,25 @@ public class SocketApi {
                 }
             }
         });
-        Http.respond(e, 201, repo.socket(id));
+        return Reply.created(repo.socket(id));
     }
 
     /** GET /sockets/{id}: 200 with the socket (password masked). @throws ApiException 404 for an unknown id */
-    public void getSocket(Exchange e) throws SQLException {
-        Http.respond(e, 200, repo.socket(PduRepository.id(e, "id")));
+    public Reply getSocket(@Header("id") String idText) throws SQLException {
+        return Reply.ok(repo.socket(PduRepository.id(idText)));
     }
 
     /** DELETE /sockets/{id}: 204; its subscription ends. @throws ApiException 404 for an unknown id */
-    public void deleteSocket(Exchange e) throws Exception {
-        long id = PduRepository.id(e, "id");
+    public Reply deleteSocket(@Header("id") String idText) throws Exception {
+        long id = PduRepository.id(idText);
         repo.socket(id);
         repo.write(c -> PduRepository.update(c, "DELETE FROM pdu.sockets WHERE id = ?", id));
-        Http.respond(e, 204, null);
+        return Reply.noContent();
     }
 
     /** GET /sockets/{id}/mqtt-config: 200 with its MQTT settings and full topic. @throws ApiException 404 for an unknown id */
-    public void getMqttConfig(Exchange e) throws SQLException {
-        Http.respond(e, 200, mqttConfigView(repo.socket(PduRepository.id(e, "id"))));
+    public Reply getMqttConfig(@Header("id") String idText) throws SQLException {
+        return Reply.ok(mqttConfigView(repo.socket(PduRepository.id(idText))));
     }
 
     /**
@@ -101,13 +108,13 @@ public class SocketApi {
      *
      * @throws ApiException 400 for an invalid body, 404 for an unknown id, 409 if the topic would clash
      */
-    public void putMqttConfig(Exchange e) throws Exception {
-        long id = PduRepository.id(e, "id");
+    public Reply putMqttConfig(@Header("id") String idText, @Body String body) throws Exception {
+        long id = PduRepository.id(idText);
         repo.socket(id);
-        Map<String, Object> b = Http.body(e);
+        Map<String, Object> b = Http.object(body);
         new JsonFields(b, MQTT_FIELDS);
         repo.changeMqtt(id, b);
-        Http.respond(e, 200, mqttConfigView(repo.socket(id)));
+        return Reply.ok(mqttConfigView(repo.socket(id)));
     }
 
     /**
@@ -115,9 +122,9 @@ public class SocketApi {
      *
      * @throws ApiException 404 for an unknown id
      */
-    public void mqttStatus(Exchange e) throws SQLException {
-        Map<String, Object> s = repo.socket(PduRepository.id(e, "id"));
-        Http.respond(e, 200, subscriptions.status((Long) s.get("id"), (String) s.get("mqtt_topic"),
+    public Reply mqttStatus(@Header("id") String idText) throws SQLException {
+        Map<String, Object> s = repo.socket(PduRepository.id(idText));
+        return Reply.ok(subscriptions.status((Long) s.get("id"), (String) s.get("mqtt_topic"),
                 s.get("mqtt_broker_host") + ":" + s.get("mqtt_broker_port"), (String) s.get("device_id")));
     }
 

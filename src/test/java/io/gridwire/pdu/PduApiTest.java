@@ -1,0 +1,49 @@
+package io.gridwire.pdu;
+
+import io.gridwire.api.ApiException;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+/**
+ * The PDU, socket and device APIs refuse what they can tell is wrong before any SQL (no Camel, no database: without a
+ * repository, a call that got as far as the database would fail with a NullPointerException instead).
+ */
+class PduApiTest {
+
+    private final PduApi pdus = new PduApi(null);
+    private final SocketApi sockets = new SocketApi(null, null);
+    private final MqttDeviceApi devices = new MqttDeviceApi(null);
+
+    @Test
+    void anIdThatIsNoNumberIs404() {
+        assertEquals("unknown id 'abc'", assertThrows(ApiException.class, () -> pdus.getPdu("abc")).getMessage());
+        assertEquals(404, assertThrows(ApiException.class, () -> pdus.deletePdu("1x")).status());
+        assertEquals(404, assertThrows(ApiException.class, () -> pdus.updatePdu(null, "{}")).status());
+        assertEquals(404, assertThrows(ApiException.class, () -> sockets.getSocket("")).status());
+        assertEquals(404, assertThrows(ApiException.class, () -> sockets.createSocket("x", "{}")).status());
+        assertEquals(404, assertThrows(ApiException.class, () -> sockets.mqttStatus("x")).status());
+    }
+
+    @Test
+    void anInvalidPduBodyIs400() {
+        assertEquals(400, assertThrows(ApiException.class, () -> pdus.createPdu(null)).status());
+        assertEquals(400, assertThrows(ApiException.class, () -> pdus.createPdu("[]")).status());
+        ApiException unknown = assertThrows(ApiException.class, () -> pdus.createPdu("{\"name\": \"a\", \"colour\": \"red\"}"));
+        assertEquals(400, unknown.status());
+        assertEquals("unknown field 'colour'; allowed: department, location, mqtt_base_topic, name, organisation",
+                unknown.getMessage());
+        assertEquals(413, assertThrows(ApiException.class,
+                () -> pdus.createPdu("{\"name\": \"" + "x".repeat(64 * 1024) + "\"}")).status());
+    }
+
+    @Test
+    void anInvalidAssignmentIs400() {
+        assertEquals(400, assertThrows(ApiException.class, () -> devices.assignDevice("{\"socket_id\": 1}")).status());
+        ApiException noSocket = assertThrows(ApiException.class, () -> devices.assignDevice("{\"device_id\": \"meter-1\"}"));
+        assertEquals("field 'socket_id' is required (the socket's id)", noSocket.getMessage());
+        assertEquals(400, assertThrows(ApiException.class,
+                () -> devices.assignDevice("{\"device_id\": \"meter-1\", \"socket_id\": 0}")).status());
+    }
+}
