@@ -26,7 +26,9 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 import io.gridwire.mqtt.MqttSender;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,7 +36,9 @@ import org.slf4j.LoggerFactory;
  * Dead letters users can act on: list them (filtered by route, reason, time; paged), replay one or many (the
  * stored payload is published again, unchanged, to its topic, so it goes through its route again — after a fix
  * it lands, otherwise it comes back as a new dead letter), or discard them. Every call needs the bearer token:
- * dead letters hold device payloads.
+ * dead letters hold device payloads. gridwire's own API (no seed defines it). Each method takes its parameters as
+ * sent ({@code @Header}: path and query parameters; {@code @Body}: the raw request body) and returns the
+ * {@link Reply} the REST route configuration writes; refusals are thrown as {@link ApiException}.
  */
 public class DeadLetterApi {
 
@@ -51,13 +55,29 @@ public class DeadLetterApi {
         this.auth = auth;
     }
 
-    /** GET /api/v1/dead-letters?route=&reason=&since=&until=&limit=&offset= */
-    public void list(Exchange e) throws SQLException {
+    /**
+     * GET /api/v1/dead-letters?route=&reason=&since=&until=&limit=&offset=: the matching dead letters, newest first.
+     *
+     * @param authorization the Authorization header (this read needs the bearer token too)
+     * @param route         only this route id (blank: any)
+     * @param reason        only reasons containing this (blank: any)
+     * @param since         only received at or after this ISO-8601 instant (blank: no bound)
+     * @param until         only received before this ISO-8601 instant (blank: no bound)
+     * @param limit         page size, 1-500 (blank: 100)
+     * @param offset        how many to skip, 0 or more (blank: 0)
+     * @return 200 with {total, limit, offset, items: [{id, route_id, topic, reason, exception_type, received_at,
+     *         payload_bytes, payload_text (first 1000 characters)}]}
+     * @throws ApiException 401 without the bearer token, 400 for an invalid instant, limit or offset
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public Reply list(@Header("Authorization") String authorization, @Header("route") String route,
+                      @Header("reason") String reason, @Header("since") String since, @Header("until") String until,
+                      @Header("limit") String limit, @Header("offset") String offset) throws SQLException {
         // reads are open elsewhere, but dead letters hold device payloads (changes are checked by rest-api)
-        auth.process(e);
-        Filter f = Filter.of(header(e, "route"), header(e, "reason"), header(e, "since"), header(e, "until"));
-        int limit = intParam(e, "limit", 100, 1, MAX_PAGE);
-        int offset = intParam(e, "offset", 0, 0, Integer.MAX_VALUE);
+        auth.check(authorization, "GET /api/v1/dead-letters");
+        Filter f = Filter.of(route, reason, since, until);
+        int pageSize = intParam("limit", limit, 100, 1, MAX_PAGE);
+        int skip = intParam("offset", offset, 0, 0, Integer.MAX_VALUE);
         List<Map<String, Object>> items = new ArrayList<>();
         long total;
         try (Connection c = dataSource.getConnection()) {
@@ -69,7 +89,7 @@ public class DeadLetterApi {
             }
             try (PreparedStatement st = f.prepare(c, "SELECT id, route_id, topic, reason, exception_type, received_at, "
                                                      + "length(payload) AS size, left(payload_text, 1000) AS payload_text FROM dead_letters",
-                    " ORDER BY id DESC LIMIT " + limit + " OFFSET " + offset)) {
+                    " ORDER BY id DESC LIMIT " + pageSize + " OFFSET " + skip)) {
                 try (ResultSet rs = st.executeQuery()) {
                     while (rs.next()) {
                         Map<String, Object> m = new LinkedHashMap<>();
@@ -88,26 +108,38 @@ public class DeadLetterApi {
         }
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("total", total);
-        out.put("limit", limit);
-        out.put("offset", offset);
+        out.put("limit", pageSize);
+        out.put("offset", skip);
         out.put("items", items);
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
-    /** POST /api/v1/dead-letters/{id}/replay */
-    public void replay(Exchange e) throws Exception {
-        long id = id(e);
+    /**
+     * POST /api/v1/dead-letters/{id}/replay: publishes the stored payload to its topic again, then removes it.
+     *
+     * @param idText the path's dead letter id
+     * @return 202 with {id, topic, status: "replayed"}
+     * @throws ApiException 404 for an unknown id, 409 for one not from an MQTT topic, 503 if the broker did not take it
+     */
+    public Reply replay(@Header("id") String idText) throws Exception {
+        long id = id(idText);
         Map<String, Object> result = replayOne(id);
         if (result == null) {
             throw ApiException.notFound("unknown dead letter " + id);
         }
-        Http.respond(e, 202, result);
+        return Reply.accepted(result);
     }
 
-    /** POST /api/v1/dead-letters/replay {"route", "reason", "since", "until", "limit"}: replays every match. */
-    public void replayMatching(Exchange e) throws Exception {
-        Map<String, Object> body = Http.body(e);
-        JsonFields f = new JsonFields(body, Set.of("route", "reason", "since", "until", "limit"));
+    /**
+     * POST /api/v1/dead-letters/replay {"route", "reason", "since", "until", "limit"}: replays every match (oldest
+     * first, at most limit, default 10000); one not from an MQTT topic is skipped.
+     *
+     * @param body the raw request body
+     * @return 202 with {matched, replayed, skipped_without_topic}
+     * @throws ApiException 400/413 for an invalid body, 503 if the broker did not take one
+     */
+    public Reply replayMatching(@Body String body) throws Exception {
+        JsonFields f = new JsonFields(Http.object(body), Set.of("route", "reason", "since", "until", "limit"));
         Filter filter = Filter.of(f.text("route", 200, false), f.text("reason", 500, false), f.text("since", 64, false),
                 f.text("until", 64, false));
         Double limit = f.number("limit", 1, 100_000, false);
@@ -131,12 +163,18 @@ public class DeadLetterApi {
                 skipped++;
             }
         }
-        Http.respond(e, 202, Map.of("matched", ids.size(), "replayed", replayed, "skipped_without_topic", skipped));
+        return Reply.accepted(Map.of("matched", ids.size(), "replayed", replayed, "skipped_without_topic", skipped));
     }
 
-    /** DELETE /api/v1/dead-letters/{id} */
-    public void discard(Exchange e) throws SQLException {
-        long id = id(e);
+    /**
+     * DELETE /api/v1/dead-letters/{id}.
+     *
+     * @param idText the path's dead letter id
+     * @return 204
+     * @throws ApiException 404 for an unknown id
+     */
+    public Reply discard(@Header("id") String idText) throws SQLException {
+        long id = id(idText);
         try (Connection c = dataSource.getConnection();
              PreparedStatement st = c.prepareStatement("DELETE FROM dead_letters WHERE id = ?")) {
             st.setLong(1, id);
@@ -145,7 +183,7 @@ public class DeadLetterApi {
             }
         }
         LOG.info("Dead letter {} discarded", id);
-        Http.respond(e, 204, null);
+        return Reply.noContent();
     }
 
     /** Publishes the stored payload to its topic again, then removes the dead letter; null if there is none. */
@@ -220,12 +258,7 @@ public class DeadLetterApi {
         }
     }
 
-    private static String header(Exchange e, String name) {
-        return e.getMessage().getHeader(name, String.class);
-    }
-
-    private static int intParam(Exchange e, String name, int dflt, int min, int max) {
-        String v = header(e, name);
+    private static int intParam(String name, String v, int dflt, int min, int max) {
         if (v == null || v.isBlank()) {
             return dflt;
         }
@@ -240,11 +273,11 @@ public class DeadLetterApi {
         }
     }
 
-    private static long id(Exchange e) {
+    private static long id(String text) {
         try {
-            return Long.parseLong(header(e, "id"));
+            return Long.parseLong(text);
         } catch (NumberFormatException ex) {
-            throw ApiException.notFound("unknown dead letter '" + Text.printable(String.valueOf(header(e, "id"))) + "'");
+            throw ApiException.notFound("unknown dead letter '" + Text.printable(String.valueOf(text)) + "'");
         }
     }
 }
