@@ -7,11 +7,10 @@ import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 
-import io.gridwire.api.Http;
+import io.gridwire.api.Reply;
 import io.gridwire.mqtt.MqttIngestConsumer;
-import org.apache.camel.Exchange;
 
-/** Seed 002's GET /health/mqtt-monitor for the AutoCore family (bean {@code autocoreHealth}). */
+/** Seed 002's GET /health/mqtt-monitor for the AutoCore family (bean {@code autocoreHealth}; /work/shared/seeds/002_*.txt). */
 public class AutocoreHealth {
 
     private final BooleanSupplier brokerConnected;
@@ -39,8 +38,10 @@ public class AutocoreHealth {
      * ingest.heldBackHealthMs, else 503; the body has status, broker_connected, last_message_time (ISO-8601),
      * messages_processed (acked), errors_count (dead letters) and, when held back, {@code held_back} naming the sink
      * and its reason.
+     *
+     * @return the {@link Reply} the REST route configuration writes
      */
-    public void health(Exchange e) {
+    public Reply health() {
         boolean connected = brokerConnected.getAsBoolean();
         String held = heldBack.get();
         boolean healthy = connected && held == null;
@@ -55,6 +56,6 @@ public class AutocoreHealth {
         m.put("last_message_time", last == null ? null : last.toString());
         m.put("messages_processed", consumer == null ? 0 : consumer.acked(false));
         m.put("errors_count", errors.getAsLong());
-        Http.respond(e, healthy ? 200 : 503, m);
+        return Reply.health(healthy, m);
     }
 }

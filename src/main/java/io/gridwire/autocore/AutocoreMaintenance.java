@@ -19,7 +19,9 @@ import javax.sql.DataSource;
 import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -108,13 +110,27 @@ public class AutocoreMaintenance {
 
     // ---- REST --------------------------------------------------------------------------------------------------
 
-    public void listDevices(Exchange e) throws SQLException {
-        Http.respond(e, 200, query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, status_at "
+    /**
+     * GET /api/v1/autocore/devices: every AutoCore device with its status (the tables of seed 002,
+     * /work/shared/seeds/002_*.txt; the REST paths are gridwire's).
+     *
+     * @return 200 with [{device_id, is_online, last_seen, ip_address, firmware_version, uptime, status_at}]
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public Reply listDevices() throws SQLException {
+        return Reply.ok(query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, status_at "
                                    + "FROM autocore.devices ORDER BY device_id"));
     }
 
-    public void getDevice(Exchange e) throws SQLException {
-        String id = Http.path(e, "id");
+    /**
+     * GET /api/v1/autocore/devices/{id}: the device's status and its relays.
+     *
+     * @param id the path's device id
+     * @return 200 with the device's status fields and relays [{relay_index, name, critical, current_state,
+     *         triggered_by, state_at}]
+     * @throws ApiException 404 for an unknown device
+     */
+    public Reply getDevice(@Header("id") String id) throws SQLException {
         List<Map<String, Object>> d = query("SELECT device_id, is_online, last_seen, ip_address, firmware_version, uptime, "
                                             + "status_at FROM autocore.devices WHERE device_id = ?", id);
         if (d.isEmpty()) {
@@ -123,12 +139,18 @@ public class AutocoreMaintenance {
         Map<String, Object> out = d.get(0);
         out.put("relays", query("SELECT relay_index, name, critical, current_state, triggered_by, state_at FROM autocore.relays "
                                 + "WHERE device_id = ? ORDER BY relay_index", id));
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
-    /** Moving average, standard deviation, min and max per numeric field over the device's last readings. */
-    public void averages(Exchange e) throws SQLException {
-        String id = Http.path(e, "id");
+    /**
+     * GET /api/v1/autocore/devices/{id}/averages: moving average, standard deviation, min and max per numeric field
+     * over the device's last readings.
+     *
+     * @param id the path's device id
+     * @return 200 with {device_id, window, fields: {name: {average, stddev, min, max, samples}}}
+     * @throws ApiException 404 for an unknown device
+     */
+    public Reply averages(@Header("id") String id) throws SQLException {
         if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
             throw ApiException.notFound("unknown AutoCore device '" + Text.printable(String.valueOf(id)) + "'");
         }
@@ -144,25 +166,34 @@ public class AutocoreMaintenance {
         out.put("device_id", id);
         out.put("window", averagesWindow);
         out.put("fields", fields);
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
-    /** Marks a relay critical (or not) and names it: {"critical": true, "name": "..."}. */
-    public void updateRelay(Exchange e) throws SQLException {
-        String id = Http.path(e, "id");
+    /**
+     * PUT /api/v1/autocore/devices/{id}/relays/{index}: marks a relay critical (or not) and names it:
+     * {"critical": true, "name": "..."}.
+     *
+     * @param id        the path's device id
+     * @param indexText the path's relay index
+     * @param body      the raw request body
+     * @return 200 with the relay {device_id, relay_index, name, critical, current_state, state_at}
+     * @throws ApiException 404 for an index that is no number or an unknown device, 400/413 for an invalid body
+     */
+    public Reply updateRelay(@Header("id") String id, @Header("index") String indexText, @Body String body)
+            throws SQLException {
         int index;
         try {
-            index = Integer.parseInt(Http.path(e, "index"));
+            index = Integer.parseInt(indexText);
         } catch (NumberFormatException ex) {
             throw ApiException.notFound("relay index must be a number");
         }
-        JsonFields f = new JsonFields(Http.body(e), java.util.Set.of("critical", "name"));
+        JsonFields f = new JsonFields(Http.object(body), java.util.Set.of("critical", "name"));
         Boolean critical = f.bool("critical");
         String name = f.text("name", 100, false);
         if (query("SELECT 1 FROM autocore.devices WHERE device_id = ?", id).isEmpty()) {
             throw ApiException.notFound("unknown AutoCore device '" + Text.printable(String.valueOf(id)) + "'");
         }
-        Http.respond(e, 200, query("INSERT INTO autocore.relays (device_id, relay_index, critical, name) VALUES (?, ?, "
+        return Reply.ok(query("INSERT INTO autocore.relays (device_id, relay_index, critical, name) VALUES (?, ?, "
                                    + "coalesce(?, false), ?) ON CONFLICT (device_id, relay_index) DO UPDATE SET "
                                    + "critical = coalesce(?, autocore.relays.critical), name = coalesce(?, autocore.relays.name) "
                                    + "RETURNING device_id, relay_index, name, critical, current_state, state_at",
