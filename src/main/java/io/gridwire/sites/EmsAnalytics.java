@@ -23,12 +23,14 @@ import javax.sql.DataSource;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.gridwire.api.Http;
+import io.gridwire.api.ApiException;
+import io.gridwire.api.Reply;
 import io.gridwire.sink.Transactions;
 import io.gridwire.sink.DeadLetterStore;
 import io.gridwire.sink.UntilAvailable;
 import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
+import org.apache.camel.Header;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.component.kafka.consumer.KafkaManualCommit;
 
@@ -193,16 +195,24 @@ public class EmsAnalytics {
         }
     }
 
-    /** GET /api/v1/ems/devices/{serialNumber}/aggregates: hourly samples, min/max/avg power (kW) and energy (kWh). */
-    public void aggregates(Exchange e) throws Exception {
-        String serial = Http.path(e, "serialNumber");
+    /**
+     * GET /api/v1/ems/devices/{serialNumber}/aggregates: hourly samples, min/max/avg power (kW) and energy (kWh)
+     * (seed 003, /work/shared/seeds/003_*.txt).
+     *
+     * @param serial the path's serial number
+     * @return 200 with {serialNumber, hours: [{hour, samples, minPowerKw, maxPowerKw, avgPowerKw, firstTimestamp,
+     *         lastTimestamp, energyKwh}]}, by hour
+     * @throws ApiException 404 for an unknown device
+     * @throws java.sql.SQLException PostgreSQL unavailable
+     */
+    public Reply aggregates(@Header("serialNumber") String serial) throws Exception {
         List<Map<String, Object>> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement known = c.prepareStatement("SELECT 1 FROM ems_devices WHERE serial_number = ?")) {
             known.setString(1, serial);
             try (ResultSet rs = known.executeQuery()) {
                 if (!rs.next()) {
-                    throw io.gridwire.api.ApiException.notFound("unknown device '" + io.gridwire.message.Text.printable(
+                    throw ApiException.notFound("unknown device '" + io.gridwire.message.Text.printable(
                             String.valueOf(serial)) + "'");
                 }
             }
@@ -228,6 +238,6 @@ public class EmsAnalytics {
                 }
             }
         }
-        Http.respond(e, 200, Map.of("serialNumber", serial, "hours", out));
+        return Reply.ok(Map.of("serialNumber", serial, "hours", out));
     }
 }

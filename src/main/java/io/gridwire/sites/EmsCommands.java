@@ -18,11 +18,16 @@ import io.gridwire.message.InvalidMessageException;
 import io.gridwire.message.SinkFailures;
 import io.gridwire.message.Text;
 import io.gridwire.mqtt.MqttSender;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
+import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Seed 003's device commands: from REST to the device over MQTT at QoS 2, each recorded in ems_commands. */
+/**
+ * Seed 003's device commands (/work/shared/seeds/003_*.txt): from REST to the device over MQTT at QoS 2, each recorded
+ * in ems_commands.
+ */
 public class EmsCommands {
 
     private static final Logger LOG = LoggerFactory.getLogger(EmsCommands.class);
@@ -45,13 +50,17 @@ public class EmsCommands {
      * POST /api/v1/sites/{siteId}/devices/{serialNumber}/commands {"command": "...", "parameters": {...}}: responds
      * 202 with commandId, status (published) and topic once the broker took the command at QoS 2.
      *
-     * @throws ApiException 400 for an invalid body, 404 for an unknown site or device, 503 if the broker did not take it
+     * @param siteText   the path's site id
+     * @param serial     the path's serial number
+     * @param bodyText   the raw request body
+     * @return 202 with {commandId, status, topic}
+     * @throws ApiException 400/413 for an invalid body, 404 for an unknown site or device, 503 if the broker did not
+     *                      take it
      * @throws java.sql.SQLException PostgreSQL unavailable (nothing was published)
      */
-    public void command(Exchange e) throws Exception {
-        String siteText = Http.path(e, "siteId");
-        String serial = Http.path(e, "serialNumber");
-        Map<String, Object> body = Http.body(e);
+    public Reply command(@Header("siteId") String siteText, @Header("serialNumber") String serial,
+                         @Body String bodyText) throws Exception {
+        Map<String, Object> body = Http.object(bodyText);
         JsonFields f = new JsonFields(body, Set.of("command", "parameters"));
         String command = f.text("command", 64, true);
         if (!command.matches("[A-Za-z][A-Za-z0-9_]{0,63}")) {
@@ -116,6 +125,6 @@ public class EmsCommands {
         out.put("commandId", id.toString());
         out.put("status", status);
         out.put("topic", topic);
-        Http.respond(e, 202, out);
+        return Reply.accepted(out);
     }
 }

@@ -19,7 +19,8 @@ import io.gridwire.api.ApiException;
 import io.gridwire.api.Http;
 import io.gridwire.api.JsonFields;
 import io.gridwire.message.InvalidMessageException;
-import org.apache.camel.Exchange;
+import io.gridwire.api.Reply;
+import org.apache.camel.Body;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -98,7 +99,13 @@ public class EmsDevices {
 
     // ---- REST: GET|POST /api/v1/ems/devices ----------------------------------------------------------------------
 
-    public void list(Exchange e) throws SQLException {
+    /**
+     * GET /api/v1/ems/devices: every EMS device (seed 003, /work/shared/seeds/003_*.txt), by device id.
+     *
+     * @return 200 with [{deviceId, serialNumber, siteId, deviceType, status, statusAt}]
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public Reply list() throws SQLException {
         List<Map<String, Object>> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement st = c.prepareStatement("SELECT device_id, serial_number, site_id, device_type, status, status_at "
@@ -115,12 +122,19 @@ public class EmsDevices {
                 out.add(m);
             }
         }
-        Http.respond(e, 200, out);
+        return Reply.ok(out);
     }
 
-    /** Registers a device: {"serialNumber": "INV-001", "siteId": 1, "deviceType": "SOLAR_INVERTER"}. */
-    public void create(Exchange e) throws SQLException {
-        JsonFields f = new JsonFields(Http.body(e), Set.of("serialNumber", "siteId", "deviceType"));
+    /**
+     * POST /api/v1/ems/devices: registers a device: {"serialNumber": "INV-001", "siteId": 1, "deviceType":
+     * "SOLAR_INVERTER"}.
+     *
+     * @param body the raw request body
+     * @return 201 with {deviceId, serialNumber, siteId, deviceType}
+     * @throws ApiException 400/413 for an invalid body, 409 for a serial number that exists
+     */
+    public Reply create(@Body String body) throws SQLException {
+        JsonFields f = new JsonFields(Http.object(body), Set.of("serialNumber", "siteId", "deviceType"));
         String serial = f.id("serialNumber", true);
         Double site = f.number("siteId", 1, Long.MAX_VALUE, true);
         if (site != Math.floor(site)) {
@@ -135,7 +149,7 @@ public class EmsDevices {
         }
         Device d = register(serial, site.longValue(), type, "api");
         cache.remove(serial);
-        Http.respond(e, 201, Map.of("deviceId", d.deviceId(), "serialNumber", d.serialNumber(), "siteId", d.siteId(),
+        return Reply.created(Map.of("deviceId", d.deviceId(), "serialNumber", d.serialNumber(), "siteId", d.siteId(),
                 "deviceType", d.deviceType()));
     }
 }
