@@ -8,7 +8,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
-/** JSON in and out of REST exchanges. */
+/**
+ * JSON in and out of the REST API: {@link #object} parses a request body, {@link #respond} writes an answer (used by
+ * {@link ApiReplies} for a returned {@link Reply} and by {@link ApiErrors} for a refusal or failure).
+ */
 public final class Http {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -16,11 +19,6 @@ public final class Http {
     private static final int MAX_BODY = 64 * 1024;
 
     private Http() {
-    }
-
-    /** The request body as a JSON object; 400 if it is missing, too large or not an object. */
-    public static Map<String, Object> body(Exchange exchange) {
-        return object(exchange.getMessage().getBody(String.class));
     }
 
     /**
@@ -47,11 +45,6 @@ public final class Http {
         } catch (JsonProcessingException e) {
             throw ApiException.badRequest("request body is not a JSON object: " + e.getOriginalMessage());
         }
-    }
-
-    /** A path parameter (Rest DSL puts it in a header). */
-    public static String path(Exchange exchange, String name) {
-        return exchange.getMessage().getHeader(name, String.class);
     }
 
     /**
