@@ -10,7 +10,7 @@ import java.util.function.Supplier;
 import io.gridwire.api.Reply;
 import io.gridwire.mqtt.MqttIngestConsumer;
 
-/** Seed 002's GET /health/mqtt-monitor for the AutoCore family (bean {@code autocoreHealth}; /work/shared/seeds/002_*.txt). */
+/** Seed 002's GET /health/mqtt-monitor for the AutoCore family (bean {@code autocoreHealth}). */
 public class AutocoreHealth {
 
     private final BooleanSupplier brokerConnected;

@@ -112,7 +112,7 @@ public class AutocoreMaintenance {
 
     /**
      * GET /api/v1/autocore/devices: every AutoCore device with its status (the tables of seed 002,
-     * /work/shared/seeds/002_*.txt; the REST paths are gridwire's).
+     * seed 002; the REST paths are gridwire's).
      *
      * @return 200 with [{device_id, is_online, last_seen, ip_address, firmware_version, uptime, status_at}]
      * @throws SQLException PostgreSQL unavailable

@@ -8,7 +8,7 @@ import org.apache.camel.Header;
 
 /**
  * Seed 000's registry REST API (bean {@code registryApi}, paths in deviceevents.camel.yaml; bodies and answers as
- * in /work/shared/seeds/000_*.txt); each change's event is published right after the commit. Every method returns
+ * in seed 000); each change's event is published right after the commit. Every method returns
  * the {@link Reply} the REST route configuration writes; refusals are thrown as {@link ApiException}.
  */
 public class RegistryApi {

@@ -19,7 +19,7 @@ import org.apache.camel.Header;
  * Seed 004's REST API for power distribution units (bean {@code pduApi}): create, list, get, update, delete (a PDU
  * with sockets is not deleted). Every change is checked and committed, then the live subscriptions follow it.
  *
- * <p>Formats as in /work/shared/seeds/004_*.txt. Each method takes its path parameters as sent ({@code @Header}; an id
+ * <p>Formats as in seed 004. Each method takes its path parameters as sent ({@code @Header}; an id
  * that is no number is 404) and the raw request body ({@code @Body}, parsed by {@link io.gridwire.api.Http#object}: 400
  * when missing or not a JSON object, 413 over 64 KiB), and returns the {@link Reply} the REST route configuration
  * writes; refusals are thrown as {@link ApiException}.

@@ -12,7 +12,7 @@ import org.apache.camel.Header;
 
 /**
  * Seed 001's REST API over the mock devices (bean {@code mockDeviceApi}, paths in simulator.camel.yaml; bodies and
- * answers as in /work/shared/seeds/001_*.txt). Every method returns the {@link Reply} the REST route configuration
+ * answers as in seed 001). Every method returns the {@link Reply} the REST route configuration
  * writes; refusals are thrown as {@link ApiException}. Request bodies are parsed by {@link Http#object} (400 when
  * missing or not a JSON object, 413 over 64 KiB).
  */

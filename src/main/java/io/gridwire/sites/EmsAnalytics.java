@@ -197,7 +197,7 @@ public class EmsAnalytics {
 
     /**
      * GET /api/v1/ems/devices/{serialNumber}/aggregates: hourly samples, min/max/avg power (kW) and energy (kWh)
-     * (seed 003, /work/shared/seeds/003_*.txt).
+     * (seed 003).
      *
      * @param serial the path's serial number
      * @return 200 with {serialNumber, hours: [{hour, samples, minPowerKw, maxPowerKw, avgPowerKw, firstTimestamp,

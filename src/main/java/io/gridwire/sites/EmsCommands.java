@@ -25,7 +25,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Seed 003's device commands (/work/shared/seeds/003_*.txt): from REST to the device over MQTT at QoS 2, each recorded
+ * Seed 003's device commands (seed 003): from REST to the device over MQTT at QoS 2, each recorded
  * in ems_commands.
  */
 public class EmsCommands {

@@ -100,7 +100,7 @@ public class EmsDevices {
     // ---- REST: GET|POST /api/v1/ems/devices ----------------------------------------------------------------------
 
     /**
-     * GET /api/v1/ems/devices: every EMS device (seed 003, /work/shared/seeds/003_*.txt), by device id.
+     * GET /api/v1/ems/devices: every EMS device (seed 003), by device id.
      *
      * @return 200 with [{deviceId, serialNumber, siteId, deviceType, status, statusAt}]
      * @throws SQLException PostgreSQL unavailable
