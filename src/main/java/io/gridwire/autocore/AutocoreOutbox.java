@@ -32,8 +32,6 @@ public class AutocoreOutbox {
     private static final Logger LOG = LoggerFactory.getLogger(AutocoreOutbox.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Exchange property of the Kafka stage: the batch's records ({@link OutboxRecord}). */
-    public static final String RECORDS = "autocoreKafkaRecords";
 
     private final DataSource dataSource;
     private final String notificationsTopic;
@@ -57,7 +55,7 @@ public class AutocoreOutbox {
 
     /**
      * The alerts (kafka.topics.deviceAlerts) and critical relay notifications (kafka.topics.deviceNotifications) the
-     * batch still owes, as camel-kafka's batch body; also in exchange property {@value #RECORDS} for {@link #markSent}.
+     * batch still owes, as camel-kafka's batch body; also in exchange property {@value OutboxRecord#RECORDS} for {@link #markSent}.
      *
      * @param batch the batch the PostgreSQL stage committed
      * @return one Camel message per record, with its topic, key and message id headers; empty if none is owed
@@ -67,8 +65,7 @@ public class AutocoreOutbox {
         for (AutocoreMessage m : batch) {
             records.addAll(m.records);
         }
-        exchange.setProperty(RECORDS, records);
-        return OutboxRecord.messages(exchange.getContext(), records);
+        return OutboxRecord.toKafka(exchange, records);
     }
 
     /**
@@ -76,10 +73,8 @@ public class AutocoreOutbox {
      *
      * @throws SQLException PostgreSQL unavailable (the records stay unsent and go out again with a later batch)
      */
-    @SuppressWarnings("unchecked")
     public void markSent(Exchange exchange) throws SQLException {
-        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
-        OutboxRecord.markSent(dataSource, records == null ? List.of() : records);
+        OutboxRecord.markSent(dataSource, exchange);
     }
 
     /** The batch's telemetry messages with alerts not yet on Kafka get them as records (one query). */

@@ -9,8 +9,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Closes on stop what families asked to ({@link Platform#closeOnStop}), newest first, then the shared resources given
- * here (also in the order given). Added to the context before any pipeline, so it stops after every route and
+ * Closes on stop what was registered ({@link Platform#closeOnStop}), newest first: the families' clients, then the
+ * shared resources the platform registered before them. Added to the context before any pipeline, so it stops after every route and
  * pipeline (services stop in reverse order): acks of finished messages went out before the clients disconnect.
  */
 final class ClosingService extends ServiceSupport {
@@ -19,12 +19,6 @@ final class ClosingService extends ServiceSupport {
     private static final Logger LOG = LoggerFactory.getLogger(Platform.class);
 
     private final List<AutoCloseable> closeOnStop = Collections.synchronizedList(new ArrayList<>());
-    private final List<AutoCloseable> shared;
-
-    /** @param shared closed last, in this order (e.g. the Kafka producer, the TSDB client, the PostgreSQL pool) */
-    ClosingService(List<AutoCloseable> shared) {
-        this.shared = List.copyOf(shared);
-    }
 
     void add(AutoCloseable resource) {
         closeOnStop.add(resource);
@@ -35,7 +29,6 @@ final class ClosingService extends ServiceSupport {
         List<AutoCloseable> all = new ArrayList<>(closeOnStop);
         Collections.reverse(all);
         all.forEach(ClosingService::closeQuietly);
-        shared.forEach(ClosingService::closeQuietly);
     }
 
     private static void closeQuietly(AutoCloseable c) {

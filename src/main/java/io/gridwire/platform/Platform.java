@@ -73,11 +73,12 @@ public final class Platform {
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
         this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
-        List<AutoCloseable> shared = new ArrayList<>(List.of(tsdb));
+        // registered first, so closed last (newest first): the TSDB client, then the pool
+        this.closing = new ClosingService();
         if (dataSource instanceof AutoCloseable pool) {
-            shared.add(pool);
+            closing.add(pool);
         }
-        this.closing = new ClosingService(shared);
+        closing.add(tsdb);
     }
 
     /**

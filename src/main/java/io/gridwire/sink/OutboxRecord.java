@@ -11,12 +11,13 @@ import java.util.Map;
 import javax.sql.DataSource;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 import org.apache.camel.component.kafka.KafkaConstants;
 import org.apache.camel.support.DefaultMessage;
 
 /**
- * A Kafka record a family's sink stage sends: its topic, key, stable message id (header {@value #MESSAGE_ID}, so a
+ * A Kafka record a family's sink stage sends: its topic, key, stable message id (header {@value KafkaRecords#MESSAGE_ID}, so a
  * consumer can drop a redelivered copy) and value, and, when it comes from an outbox table (a row that says it is
  * still to be sent), that table and row id, marked sent once Kafka acknowledged the record.
  *
@@ -25,7 +26,8 @@ import org.apache.camel.support.DefaultMessage;
  */
 public record OutboxRecord(String topic, String key, String messageId, String value, String table, Long id) {
 
-    public static final String MESSAGE_ID = "gridwire_message_id";
+    /** Exchange property of a publish stage: the batch's records, for the breaker's fallback and {@link #markSent}. */
+    public static final String RECORDS = "gridwireKafkaRecords";
 
     /**
      * The records as camel-kafka's batch body ({@code batchWithIndividualHeaders=true}): one message each, with its
@@ -37,11 +39,31 @@ public record OutboxRecord(String topic, String key, String messageId, String va
             Message m = new DefaultMessage(context);
             m.setHeader(KafkaConstants.OVERRIDE_TOPIC, r.topic());
             m.setHeader(KafkaConstants.KEY, r.key());
-            m.setHeader(MESSAGE_ID, r.messageId());
+            m.setHeader(KafkaRecords.MESSAGE_ID, r.messageId());
             m.setBody(r.value());
             out.add(m);
         }
         return out;
+    }
+
+    /**
+     * The batch's records as camel-kafka's batch body ({@link #messages}), kept in exchange property {@value #RECORDS}
+     * for the stage's later steps.
+     */
+    public static List<Message> toKafka(Exchange exchange, List<OutboxRecord> records) {
+        exchange.setProperty(RECORDS, records);
+        return messages(exchange.getContext(), records);
+    }
+
+    /**
+     * Marks the outbox rows of the records in exchange property {@value #RECORDS} sent, once Kafka acknowledged them.
+     *
+     * @throws SQLException PostgreSQL unavailable (the rows stay unsent and go out again with a later batch)
+     */
+    @SuppressWarnings("unchecked")
+    public static void markSent(DataSource dataSource, Exchange exchange) throws SQLException {
+        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
+        markSent(dataSource, records == null ? List.of() : records);
     }
 
     /**

@@ -47,7 +47,7 @@ public class EmsKafkaFallback {
      * exponential backoff (200, 400, 800 ms), then it goes to {topic}-dlt with the reason in its headers, and counts
      * as sent.
      *
-     * @param exchange the publish stage's exchange, with the records in {@value EmsOutbox#RECORDS}
+     * @param exchange the publish stage's exchange, with the records in {@value OutboxRecord#RECORDS}
      * @throws KafkaUnavailableException Kafka unavailable or the breaker open
      * @throws KafkaRefusedException     Kafka refused a record of a batch of several
      * @throws RedeliverLaterException   gridwire is stopping
@@ -64,7 +64,7 @@ public class EmsKafkaFallback {
             throw new KafkaUnavailableException("Kafka unavailable (circuit breaker " + breaker.getState() + "): "
                                                 + (cause == null ? "no answer" : SinkFailures.describe(cause)), cause);
         }
-        List<OutboxRecord> records = exchange.getProperty(EmsOutbox.RECORDS, List.class);
+        List<OutboxRecord> records = exchange.getProperty(OutboxRecord.RECORDS, List.class);
         if (records.size() != 1) {
             throw new KafkaRefusedException("Kafka refused a record of a batch of " + records.size() + ": "
                                             + SinkFailures.describe(cause), cause);

@@ -20,8 +20,6 @@ public class EmsOutbox {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Exchange property of the publish stage: the batch's Kafka records ({@link OutboxRecord}). */
-    public static final String RECORDS = "emsKafkaRecords";
 
     private final DataSource dataSource;
     private final String telemetryTopic;
@@ -41,7 +39,7 @@ public class EmsOutbox {
      * The batch's Kafka records, in order, as Camel messages (key, message-id header and topic each): every telemetry
      * message becomes seed 003's DEVICE_TELEMETRY event on the telemetry topic (powerKw in kW, voltage in V, current
      * in A), every status message with a pending event that DEVICE_STATUS_CHANGE event on the status topic. The
-     * records also go to exchange property {@value #RECORDS} ({@link EmsKafkaFallback#kafkaFailed}, {@link #markSent}).
+     * records also go to exchange property {@value OutboxRecord#RECORDS} ({@link EmsKafkaFallback#kafkaFailed}, {@link #markSent}).
      *
      * @param batch the batch the PostgreSQL stage committed
      * @return one Camel message per record; empty if the batch owes none
@@ -65,8 +63,7 @@ public class EmsOutbox {
                         "ems_status_events", m.eventId()));
             }
         }
-        exchange.setProperty(RECORDS, records);
-        return OutboxRecord.messages(exchange.getContext(), records);
+        return OutboxRecord.toKafka(exchange, records);
     }
 
     /**
@@ -74,9 +71,7 @@ public class EmsOutbox {
      *
      * @throws SQLException PostgreSQL unavailable (the events stay pending and go out again with a redelivery)
      */
-    @SuppressWarnings("unchecked")
     public void markSent(Exchange exchange) throws SQLException {
-        List<OutboxRecord> records = exchange.getProperty(RECORDS, List.class);
-        OutboxRecord.markSent(dataSource, records == null ? List.of() : records);
+        OutboxRecord.markSent(dataSource, exchange);
     }
 }

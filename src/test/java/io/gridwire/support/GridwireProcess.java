@@ -24,8 +24,6 @@ import static org.awaitility.Awaitility.await;
 public final class GridwireProcess implements AutoCloseable {
 
     private final String name;
-    /** One of the run's shared processes (TestRun): otherwise starting it stops the shared one first. */
-    private final boolean shared;
     private final Map<String, String> env = new HashMap<>();
     private final Path log;
     private final int httpPort;
@@ -33,12 +31,7 @@ public final class GridwireProcess implements AutoCloseable {
     private int starts;
 
     public GridwireProcess(String name, Map<String, String> overrides) {
-        this(name, overrides, false);
-    }
-
-    GridwireProcess(String name, Map<String, String> overrides, boolean shared) {
         this.name = name;
-        this.shared = shared;
         this.httpPort = freePort();
         this.log = Path.of("target", "gridwire-" + name + ".log");
         env.put("HTTP_PORT", String.valueOf(httpPort));

@@ -78,11 +78,9 @@ public final class TestRun {
             default -> throw new IllegalArgumentException("unknown shared configuration " + config.value());
         };
         synchronized (TestRun.class) {
-            if (shared != null && !shared.name().equals("shared-" + config.value())) {
-                stopShared();
-            }
-            if (shared == null) {
-                shared = new GridwireProcess("shared-" + config.value(), overrides, true);
+            // another configuration's process is stopped by this one's start (one gridwire at a time)
+            if (shared == null || !shared.name().equals("shared-" + config.value())) {
+                shared = new GridwireProcess("shared-" + config.value(), overrides);
             }
             if (!shared.running()) {
                 shared.start();
@@ -114,17 +112,6 @@ public final class TestRun {
         }, "end-of-test-run"));
     }
 
-    /** Stops the shared gridwire (a class is about to start its own), if one runs. */
-    static synchronized void stopShared() {
-        if (shared != null) {
-            try {
-                shared.stop();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            shared = null;
-        }
-    }
 
     private static boolean servicesStarted;
 
