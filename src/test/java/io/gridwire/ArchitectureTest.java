@@ -10,7 +10,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
 
 /**
  * The package structure issue 16 set: families on top (energy, simulator, deviceevents, autocore, sites, pdu), then
- * platform, api, sink, mqtt, metrics and message below them, with no cycle between packages and no shared package
+ * platform, api, sink, mqtt, metrics, message and cluster below them, with no cycle between packages and no shared package
  * reaching up into a family.
  */
 class ArchitectureTest {
@@ -27,7 +27,7 @@ class ArchitectureTest {
     @Test
     void sharedPackagesDoNotDependOnFamilies() {
         noClasses().that().resideInAnyPackage("io.gridwire.platform..", "io.gridwire.api..", "io.gridwire.sink..",
-                        "io.gridwire.mqtt..", "io.gridwire.metrics..", "io.gridwire.message..")
+                        "io.gridwire.mqtt..", "io.gridwire.metrics..", "io.gridwire.message..", "io.gridwire.cluster..")
                 .should().dependOnClassesThat().resideInAnyPackage("io.gridwire.energy..", "io.gridwire.simulator..",
                         "io.gridwire.deviceevents..", "io.gridwire.autocore..", "io.gridwire.sites..", "io.gridwire.pdu..")
                 .check(MAIN);

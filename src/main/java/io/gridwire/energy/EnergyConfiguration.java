@@ -28,6 +28,6 @@ public class EnergyConfiguration implements CamelConfiguration {
         platform.kafkaTopics().topic(kafkaTopic, null);
         platform.sinkPipeline("energyTelemetryPipeline", "energy-telemetry",
                 "direct:energy-telemetry-store,direct:energy-telemetry-publish");
-        platform.ingestClient("energyMqttClient", "", "mqtt-energy", "energy readings", "mqtt.topics.energyData");
+        platform.ingestClient("energyMqttClient", "-energy", "mqtt-energy", "energy readings", "mqtt.topics.energyData");
     }
 }

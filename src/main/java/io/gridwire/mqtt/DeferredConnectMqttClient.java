@@ -61,6 +61,77 @@ public class DeferredConnectMqttClient extends MqttClient {
         options.setAutomaticReconnect(false);
     }
 
+    /**
+     * Shares this client's subscriptions in an MQTT 5 shared subscription group ({@code $share/<group>/<filter>}); call
+     * before the first subscription. A shared client's consumer drains on stop ({@link #drainSubscriptions}) and
+     * {@link #shutdown()} ends its session (session expiry 0), so the broker keeps nothing for a member that left.
+     *
+     * @param group the group name (no '/', '+' or '#'); null for unshared
+     * @throws IllegalArgumentException for a name MQTT does not allow
+     */
+    public void shareSubscriptions(String group) {
+        if (group != null && (group.isEmpty() || group.matches(".*[/+#].*"))) {
+            throw new IllegalArgumentException("shared subscription group '" + group + "': must not be empty nor contain '/', '+' or '#'");
+        }
+        subscriptions.share(group);
+    }
+
+    private volatile long drainQuietMs = 1000;
+    private volatile boolean undrained;
+
+    /**
+     * A draining consumer could not ack everything the session had been given: {@link #shutdown()} then keeps the
+     * session (its shared expiry), so the instance restarted with its id gets those messages back.
+     */
+    public void keepSessionOnShutdown() {
+        this.undrained = true;
+    }
+
+    /** Milliseconds without a message after which a draining consumer takes its session as empty (default 1000). */
+    public void setDrainQuietMs(long ms) {
+        this.drainQuietMs = ms;
+    }
+
+    /** Milliseconds without a message after which a draining consumer takes its session as empty. */
+    public long drainQuietMs() {
+        return drainQuietMs;
+    }
+
+    /** The shared subscription group; null when this client's subscriptions are not shared. */
+    public String sharedGroup() {
+        return subscriptions.sharedGroup();
+    }
+
+    /**
+     * A shared client's consumer stopping: unsubscribes from its filters and waits for the broker's UNSUBACK (at most
+     * {@code timeoutMs}), so the broker gives the group's messages to the other members from now on; what it had
+     * already sent this session still arrives and is the consumer's to commit and ack. Returns whether every
+     * UNSUBACK came (false also when not connected: the session's messages then come back with it).
+     */
+    public boolean drainSubscriptions(long timeoutMs) {
+        java.util.List<IMqttToken> tokens = new java.util.ArrayList<>();
+        for (String f : java.util.List.copyOf(consumerFilters)) {
+            if (subscriptions.drop(f) && isConnected()) {
+                try {
+                    tokens.add(subscriptions.unsubscribe(f));
+                } catch (MqttException e) {
+                    LOG.warn("MQTT client {}: unsubscribing from {} failed: {}", getClientId(), f, e.getMessage());
+                }
+            }
+        }
+        consumerFilters.clear();
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        boolean all = isConnected();
+        for (IMqttToken t : tokens) {
+            try {
+                t.waitForCompletion(Math.max(1, deadline - System.currentTimeMillis()));
+            } catch (MqttException e) {
+                all = false;
+            }
+        }
+        return all;
+    }
+
     /** Where the consumer subscribes to this topic, the subscriptions are managed with add/removeSubscription instead. */
     public static final String MANAGED = "gridwire/managed-subscriptions";
 
@@ -284,12 +355,21 @@ public class DeferredConnectMqttClient extends MqttClient {
         }
     }
 
-    /** Disconnects (after the routes stopped, so acks of finished messages went out) and releases the client. */
+    /**
+     * Disconnects (after the routes stopped, so acks of finished messages went out) and releases the client. A shared
+     * client disconnects with session expiry 0: its consumer drained, the broker drops the session at once instead of
+     * handing it the group's messages until it expires.
+     */
     public synchronized void shutdown() {
         closed = true;
         connector.shutdownNow();
         try {
-            if (isConnected()) {
+            if (isConnected() && sharedGroup() != null && !undrained) {
+                org.eclipse.paho.mqttv5.common.packet.MqttProperties end = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
+                end.setSessionExpiryInterval(0L);
+                aClient.disconnect(5000, null, null, 0, end).waitForCompletion(6000);
+                LOG.info("MQTT client {} disconnected and ended its session (shared group {})", getClientId(), sharedGroup());
+            } else if (isConnected()) {
                 disconnect(5000);
             }
             close();

@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The filters one client wants, with their QoS, made again on every connection; each subscribed without waiting
- * for the SUBACK (a refusal is logged).
+ * for the SUBACK (a refusal is logged). With a shared group each filter is subscribed (and unsubscribed) as the MQTT 5
+ * shared subscription {@code $share/<group>/<filter>}: the broker gives each message to one member of the group.
  */
 final class ManagedSubscriptions {
 
@@ -27,8 +28,26 @@ final class ManagedSubscriptions {
     /** Filters whose QoS 2 to QoS 1 subscription was logged (once each, not at every reconnect). */
     private final Set<String> qos2Logged = ConcurrentHashMap.newKeySet();
 
+    private volatile String sharedGroup;
+
     ManagedSubscriptions(MqttAsyncClient client) {
         this.client = client;
+    }
+
+    /** Shares every subscription made from now on in the group (null: not shared). */
+    void share(String group) {
+        this.sharedGroup = group;
+    }
+
+    /** The group subscriptions are shared in; null when not shared. */
+    String sharedGroup() {
+        return sharedGroup;
+    }
+
+    /** The filter as the broker gets it: {@code $share/<group>/<filter>} when shared. */
+    String brokerFilter(String filter) {
+        String g = sharedGroup;
+        return g == null ? filter : "$share/" + g + "/" + filter;
     }
 
     /** Wants the filter at the QoS (subscribe with {@link #subscribe} while connected). */
@@ -41,10 +60,12 @@ final class ManagedSubscriptions {
         return wanted.remove(filter) != null;
     }
 
-    /** Unsubscribes the connection from the filter, without waiting. */
-    void unsubscribe(String filter) throws MqttException {
-        client.unsubscribe(filter, null, null);
-        LOG.info("MQTT client {} unsubscribed from {}", client.getClientId(), filter);
+    /** Unsubscribes the connection from the filter, without waiting; returns the UNSUBACK's token. */
+    IMqttToken unsubscribe(String filter) throws MqttException {
+        String f = brokerFilter(filter);
+        IMqttToken token = client.unsubscribe(f, null, null);
+        LOG.info("MQTT client {} unsubscribed from {}", client.getClientId(), f);
+        return token;
     }
 
     /** Subscribes to every wanted filter on a new connection; the first that cannot be sent throws. */
@@ -77,9 +98,10 @@ final class ManagedSubscriptions {
      * (an offline device shown online again). A new subscription (a new topic, an expired session) gets them.</li>
      * </ul>
      */
-    IMqttToken subscribe(String topicFilter, int requestedQos) throws MqttException {
+    IMqttToken subscribe(String filter, int requestedQos) throws MqttException {
         int qos = Math.min(requestedQos, 1);
         String clientId = client.getClientId();
+        String topicFilter = brokerFilter(filter);
         if (requestedQos > 1 && qos2Logged.add(topicFilter)) {
             LOG.info("MQTT client {}: {} configured at QoS 2, subscribed at QoS 1 (acked after the commit, idempotent writes: "
                      + "each message stored once; Paho would confirm QoS 2 before the commit)", clientId, topicFilter);

@@ -35,7 +35,10 @@ import io.gridwire.message.InvalidMessageException;
  * then committed it in its sinks, or stored it as a dead letter); a batch that failed stays unacked, and the broker
  * sends it again with the session after the next connect.</li>
  * <li>Stopping: messages still queued go out as a last batch (the graceful shutdown waits for it); a message arriving
- * after that is not acked and comes back with the session.</li>
+ * after that is not acked and comes back with the session. A consumer whose client shares its subscriptions (a member
+ * of a shared subscription group) first leaves the group and drains: it unsubscribes, then goes on taking, committing
+ * and acking what the broker had already given this session until nothing came for the client's quiet time and
+ * everything is acked (at most {@value #DRAIN_MAX_MS} ms), because a session that ends takes its unacked messages with it.</li>
  * </ul>
  */
 public class MqttIngestConsumer extends DefaultConsumer {
@@ -46,6 +49,9 @@ public class MqttIngestConsumer extends DefaultConsumer {
     private final TopicPattern pattern;
     private final LinkedBlockingQueue<IngestMessage> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger awaitingAck = new AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
+    /** The longest a shared consumer drains on stop, in milliseconds (within camel.main.shutdownTimeout's 45 s). */
+    static final long DRAIN_MAX_MS = 30_000;
     /** Receipt times of unacked messages without a timestamp, for the copies the broker sends again. */
     private final Receipts receipts;
     private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
@@ -97,7 +103,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
 
     @Override
     protected void doStop() throws Exception {
-        // no unsubscribe: the persistent session keeps queueing for gridwire while it is away
+        if (accepting && endpoint.getClient() instanceof DeferredConnectMqttClient d && d.sharedGroup() != null) {
+            drain(d);
+        }
+        // unshared: no unsubscribe, the persistent session keeps queueing for gridwire while it is away
         accepting = false;
         if (gatherer != null) {
             gatherer.join(TimeUnit.SECONDS.toMillis(10));
@@ -106,10 +115,44 @@ public class MqttIngestConsumer extends DefaultConsumer {
         super.doStop();
     }
 
+    /** Leaves the shared group and takes what the broker had already given this session (see the class comment). */
+    private void drain(DeferredConnectMqttClient d) throws InterruptedException {
+        long start = System.currentTimeMillis();
+        long before = received.get();
+        boolean unsubscribed = d.drainSubscriptions(5000);
+        long quiet = d.drainQuietMs();
+        long seen = received.get();
+        long lastArrival = System.currentTimeMillis();
+        while (System.currentTimeMillis() - start < DRAIN_MAX_MS) {
+            Thread.sleep(50);
+            long now = received.get();
+            if (now != seen) {
+                seen = now;
+                lastArrival = System.currentTimeMillis();
+            } else if (System.currentTimeMillis() - lastArrival >= quiet && awaitingAck.get() == 0) {
+                break;
+            }
+        }
+        int left = awaitingAck.get();
+        String how = unsubscribed ? "unsubscribed" : "could not unsubscribe (not connected: the session keeps its messages)";
+        if (!unsubscribed) {
+            d.keepSessionOnShutdown();
+        }
+        if (left == 0) {
+            LOG.info("{}: left shared group {} ({}); drained {} messages in {} ms, all acked", getRouteId(), d.sharedGroup(),
+                    how, received.get() - before, System.currentTimeMillis() - start);
+        } else {
+            d.keepSessionOnShutdown();
+            LOG.warn("{}: left shared group {} ({}); after {} ms {} messages are still unacked and stay with the session",
+                    getRouteId(), d.sharedGroup(), how, System.currentTimeMillis() - start, left);
+        }
+    }
+
     private void receive(String topic, MqttMessage message) {
         if (!accepting) {
             return; // not acked: the broker sends it again with the session
         }
+        received.incrementAndGet();
         IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos(), connection());
         // a payload without a timestamp is stamped on receipt; a copy the broker sends again (its ack was lost) takes
         // the original's receipt time (Receipts), so it lands under the same key

@@ -16,8 +16,9 @@ public class PduConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         Platform platform = Platform.of(context);
         var registry = context.getRegistry();
-        SocketSubscriptions sockets = new SocketSubscriptions(context, platform.dataSource(), platform.clientId(),
-                platform.sessionExpirySeconds(), platform.connectRetrySeconds());
+        SocketSubscriptions sockets = new SocketSubscriptions(context, platform.dataSource(), platform.singletonClientId(""),
+                platform.unsharedSessionExpirySeconds(), platform.connectRetrySeconds());
+        sockets.setLeadership(platform.leadership());
         registry.bind("socketSubscriptions", sockets);
         platform.closeOnStop(sockets::shutdown);
         context.getManagementStrategy().addEventNotifier(sockets);

@@ -17,6 +17,7 @@ import javax.sql.DataSource;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.cluster.Leadership;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ServiceStatus;
@@ -30,7 +31,9 @@ import org.slf4j.LoggerFactory;
  * keepalive, clean session) share one MQTT connection: one route instantiated from the template mqtt-ingest-family per
  * such broker. refresh() makes the running routes and subscriptions match the database: new brokers get a route,
  * brokers no socket uses lose theirs, and topics are subscribed and unsubscribed on the running connections, so
- * other sockets are not disturbed. Called after every API change, at start-up and by a timer.
+ * other sockets are not disturbed. Called after every API change, at start-up and by a timer. Only the leader
+ * ({@link Leadership}) connects to the socket brokers: on another instance refresh() closes what it had, and a
+ * change of leader refreshes at once (the new leader takes over the sessions: their client ids carry no instance id).
  */
 public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier {
 
@@ -83,6 +86,30 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
     private final Map<Long, Stats> stats = new ConcurrentHashMap<>();
     private volatile Map<String, Long> socketByBrokerTopic = Map.of();
     private java.util.function.Function<String, io.gridwire.message.PayloadParser> parsers;
+    private volatile Leadership leadership;
+
+    /**
+     * Connects to the socket brokers only while this instance leads, and refreshes (connects or closes everything) when
+     * that changes; without it every instance connects.
+     */
+    public void setLeadership(Leadership leadership) {
+        this.leadership = leadership;
+        leadership.onChange(leading -> {
+            if (!context.isStarted()) {
+                return; // the context's started event refreshes
+            }
+            Thread t = new Thread(() -> {
+                try {
+                    refresh();
+                } catch (Exception e) {
+                    LOG.error("PDU socket subscriptions after a change of leader (retried by the pdu-sockets-refresh timer): {}",
+                            e.getMessage());
+                }
+            }, "pdu-sockets-leadership");
+            t.setDaemon(true);
+            t.start();
+        });
+    }
 
     /**
      * How a broker's route reads its messages: the parser for a broker key (SocketMessages#parserFor); set before
@@ -115,8 +142,14 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         }
     }
 
-    /** Makes routes and subscriptions match the sockets in the database. */
+    /** Makes routes and subscriptions match the sockets in the database (none on an instance that does not lead). */
     public synchronized void refresh() throws Exception {
+        if (leadership != null && !leadership.isLeader()) {
+            for (String key : new java.util.ArrayList<>(groups.keySet())) {
+                remove(key, "this instance does not lead (leader: " + leadership.leaderId() + ")");
+            }
+            return;
+        }
         Map<String, Broker> brokers = new HashMap<>();
         Map<String, Map<String, Integer>> wanted = new HashMap<>();
         Map<String, Long> lookup = new HashMap<>();
@@ -143,13 +176,7 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         // brokers no socket uses any more
         for (String key : new java.util.ArrayList<>(groups.keySet())) {
             if (!wanted.containsKey(key)) {
-                Group g = groups.remove(key);
-                context.getRouteController().stopRoute(g.routeId);
-                context.removeRoute(g.routeId);
-                g.client.shutdown();
-                context.getRegistry().unbind(g.routeId + "-client");
-                context.getRegistry().unbind(g.routeId + "-parser");
-                LOG.info("PDU broker {}: no socket left, route {} removed", g.broker.describe(), g.routeId);
+                remove(key, "no socket left");
             }
         }
         // new brokers and changed subscriptions
@@ -173,6 +200,16 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
                 }
             }
         }
+    }
+
+    private void remove(String key, String why) throws Exception {
+        Group g = groups.remove(key);
+        context.getRouteController().stopRoute(g.routeId);
+        context.removeRoute(g.routeId);
+        g.client.shutdown();
+        context.getRegistry().unbind(g.routeId + "-client");
+        context.getRegistry().unbind(g.routeId + "-parser");
+        LOG.info("PDU broker {}: {}, route {} removed", g.broker.describe(), why, g.routeId);
     }
 
     private Group start(String key, Broker b, Map<String, Integer> topics) throws Exception {
@@ -238,6 +275,8 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         m.put("subscribed", g != null);
         m.put("connected", g != null && g.client.isConnected());
         m.put("route_id", g == null ? null : g.routeId);
+        // the leader alone holds the socket brokers' connections; its counts are the ones that move
+        m.put("leader", leadership == null ? null : leadership.leaderId());
         m.put("last_message_time", s == null || s.lastMessage == null ? null : s.lastMessage.toString());
         m.put("message_count", s == null ? 0 : s.messages.get());
         String error = s == null ? null : s.lastError;

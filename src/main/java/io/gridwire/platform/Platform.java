@@ -53,6 +53,9 @@ public final class Platform {
     /** Closed on stop in reverse order, after the routes and pipelines: clients first, then the shared resources. */
     private final ClosingService closing;
     private final StartupSteps startSteps = new StartupSteps();
+    private final String instanceId;
+    private final org.apache.camel.cluster.CamelClusterService clusterService;
+    private final io.gridwire.cluster.Leadership leadership;
     private final List<BannerLine> banner = Collections.synchronizedList(new ArrayList<>());
 
     /** A line of the start-up block: its label (MQTT subscriptions are indented under "MQTT") and its text. */
@@ -62,6 +65,9 @@ public final class Platform {
     private Platform(CamelContext context, PlatformSettings s) {
         this.context = context;
         this.settings = s;
+        this.instanceId = InstanceId.resolve(s.instanceId);
+        this.clusterService = Resources.clusterService(s, instanceId);
+        this.leadership = new io.gridwire.cluster.Leadership(clusterService);
         PayloadTimestamps.configure(java.time.Instant.parse(s.timestampsEarliest), java.time.Duration.parse(s.timestampsMaxFutureSkew));
         this.meters = new Meters(context);
         this.dataSource = Resources.dataSource(s);
@@ -118,6 +124,28 @@ public final class Platform {
         addService(closing);
         // every topic a family registered, created once all configurations ran
         onStart("Kafka topics", kafkaTopics::ensure);
+        // who runs the singleton routes (master:gridwire:...): started with the context, before the routes
+        addService(clusterService);
+        HealthCheckRegistry health = HealthCheckRegistry.get(context);
+        if (health != null) {
+            health.register(new DependencyCheck("cluster", details -> {
+                details.put("instance", instanceId);
+                details.put("leader", String.valueOf(leadership.leaderId()));
+                details.put("leading", leadership.isLeader());
+                details.put("members", String.join(",", leadership.members()));
+                details.put("election", leadership.mechanism());
+                details.put("shared_group", String.valueOf(sharedGroup()));
+                return leadership.problem();
+            }));
+        }
+        bannerLine("Cluster", () -> "instance " + instanceId + (leadership.isLeader() ? ", leader" : ", follower of "
+                + leadership.leaderId()) + " (" + leadership.mechanism() + "; members " + leadership.members() + "), "
+                + (sharedGroup() == null ? "MQTT subscriptions not shared" : "MQTT shared group " + sharedGroup()));
+    }
+
+    /** Who leads the singleton work (routes {@code master:gridwire:...}), and changes of it. */
+    public io.gridwire.cluster.Leadership leadership() {
+        return leadership;
     }
 
     /**
@@ -163,12 +191,13 @@ public final class Platform {
     }
 
     /**
-     * An ingest MQTT connection (persistent session, manual acks) with client id {@code mqtt.clientId + suffix}, bound
+     * An ingest MQTT connection (persistent session, manual acks) with client id {@link #clientId(String)}, bound
      * as {@code bean}, checked as health check {@code healthCheck}, named in the start-up block with {@code label} and
-     * the subscription property {@code topicsProperty}, disconnected on stop.
+     * the subscription property {@code topicsProperty}, disconnected on stop. With {@code mqtt.shared-group} set its
+     * subscriptions are shared ({@code $share/<group>/<filter>}) and a graceful stop ends its session.
      */
     public DeferredConnectMqttClient ingestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
-        DeferredConnectMqttClient client = Resources.mqttClient(settings, settings.mqttClientId + suffix);
+        DeferredConnectMqttClient client = Resources.mqttClient(settings, clientId(suffix), sessionExpirySeconds(), sharedGroup());
         context.getRegistry().bind(bean, client);
         closeOnStop(client::shutdown);
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
@@ -183,14 +212,14 @@ public final class Platform {
     }
 
     /**
-     * A publishing MQTT connection as the gridwire account (client id {@code mqtt.clientId + suffix}), closed on stop;
+     * A publishing MQTT connection as the gridwire account (client id {@link #clientId(String)}), closed on stop;
      * it connects when it first publishes, not here.
      *
      * @param purpose what it publishes, for its log lines
      * @throws Exception Paho's {@code MqttException} when the client id or broker URI is invalid
      */
     public MqttSender sender(String suffix, String purpose) throws Exception {
-        return closeOnStop(new MqttSender(brokerUri(), settings.mqttClientId + suffix, settings.mqttUsername, settings.mqttPassword, purpose));
+        return closeOnStop(new MqttSender(brokerUri(), clientId(suffix), settings.mqttUsername, settings.mqttPassword, purpose));
     }
 
     /**
@@ -287,14 +316,43 @@ public final class Platform {
         return "tcp://" + settings.mqttHost + ":" + settings.mqttPort;
     }
 
-    /** mqtt.clientId: the prefix of every client id of this instance. */
-    public String clientId() {
-        return settings.mqttClientId;
+    /**
+     * The client id of one of this instance's MQTT connections: {@code mqtt.clientId}, the instance id, the purpose
+     * (e.g. gridwire-node-a-energy for suffix "-energy").
+     */
+    public String clientId(String suffix) {
+        return settings.mqttClientId + "-" + instanceId + suffix;
     }
 
-    /** mqtt.sessionExpirySeconds: how long the broker keeps an ingest session (QoS 1 messages queued) while away. */
-    public int sessionExpirySeconds() {
+    /**
+     * The client id of a connection only the leader holds (the PDU socket brokers'): {@code mqtt.clientId} and the
+     * purpose, without the instance id, so whichever instance leads takes over the same session on the broker.
+     */
+    public String singletonClientId(String suffix) {
+        return settings.mqttClientId + suffix;
+    }
+
+    /** mqtt.sessionExpirySeconds: the session expiry of connections that are not shared (PDU socket brokers), s. */
+    public int unsharedSessionExpirySeconds() {
         return settings.mqttSessionExpirySeconds;
+    }
+
+    /** This instance's id ({@code gridwire.instance-id}, else the host name). */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /** mqtt.shared-group: the shared subscription group of the ingest connections; null when not shared. */
+    public String sharedGroup() {
+        return settings.mqttSharedGroup.isBlank() ? null : settings.mqttSharedGroup.trim();
+    }
+
+    /**
+     * How long the broker keeps an ingest session (QoS 1 messages queued) while away, in seconds:
+     * mqtt.sessionExpirySeconds, or mqtt.sharedSessionExpirySeconds with a shared group.
+     */
+    public int sessionExpirySeconds() {
+        return sharedGroup() == null ? settings.mqttSessionExpirySeconds : settings.mqttSharedSessionExpirySeconds;
     }
 
     /** mqtt.connectRetrySeconds: seconds between connect attempts while the broker is unreachable. */

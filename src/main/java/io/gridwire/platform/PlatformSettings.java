@@ -29,12 +29,21 @@ final class PlatformSettings {
     @PropertyInject("mqtt.username") String mqttUsername;
     @PropertyInject("mqtt.password") String mqttPassword;
     @PropertyInject("mqtt.clientId") String mqttClientId;
+    @PropertyInject(value = "gridwire.instance-id", defaultValue = " ") String instanceId;
+    @PropertyInject(value = "mqtt.shared-group", defaultValue = " ") String mqttSharedGroup;
+    @PropertyInject("mqtt.sharedSessionExpirySeconds") int mqttSharedSessionExpirySeconds;
+    @PropertyInject("mqtt.drainQuietMs") long mqttDrainQuietMs;
     @PropertyInject("mqtt.sessionExpirySeconds") int mqttSessionExpirySeconds;
     @PropertyInject("mqtt.receiveMaximum") int mqttReceiveMaximum;
     @PropertyInject("mqtt.keepAliveSeconds") int mqttKeepAliveSeconds;
     @PropertyInject("mqtt.connectTimeoutSeconds") int mqttConnectTimeoutSeconds;
     @PropertyInject("mqtt.connectRetrySeconds") int mqttConnectRetrySeconds;
     @PropertyInject("mqtt.maxPayloadBytes") int maxPayloadBytes;
+
+    @PropertyInject("cluster.service") String clusterService;
+    @PropertyInject("cluster.checkIntervalMs") long clusterCheckIntervalMs;
+    @PropertyInject(value = "cluster.kubernetes.namespace", defaultValue = " ") String clusterKubernetesNamespace;
+    @PropertyInject("cluster.kubernetes.leaseDurationMs") long clusterLeaseDurationMs;
 
     @PropertyInject("timestamps.earliest") String timestampsEarliest;
     @PropertyInject("timestamps.maxFutureSkew") String timestampsMaxFutureSkew;

@@ -56,21 +56,57 @@ final class Resources {
         return client;
     }
 
-    /** An ingest connection as the gridwire account: persistent session (mqtt.sessionExpirySeconds), manual acks. */
-    static DeferredConnectMqttClient mqttClient(PlatformSettings s, String clientId) {
+    /**
+     * The cluster service of {@code cluster.service}: postgresql (an advisory lock in gridwire's database) or kubernetes
+     * (a Lease named gridwire-leaders in {@code cluster.kubernetes.namespace}, the pod's own when empty); not started.
+     *
+     * @throws IllegalArgumentException for another value
+     */
+    static org.apache.camel.cluster.CamelClusterService clusterService(PlatformSettings s, String instanceId) {
+        switch (s.clusterService.trim()) {
+            case "postgresql":
+                return new io.gridwire.cluster.PostgresClusterService(instanceId, s.dbUrl, s.dbUser, s.dbPassword,
+                        s.clusterCheckIntervalMs);
+            case "kubernetes":
+                var k = new org.apache.camel.component.kubernetes.cluster.KubernetesClusterService();
+                k.setId("kubernetes");
+                k.setPodName(instanceId);
+                if (!s.clusterKubernetesNamespace.isBlank()) {
+                    k.setKubernetesNamespace(s.clusterKubernetesNamespace.trim());
+                }
+                k.setLeaseResourceType(org.apache.camel.component.kubernetes.cluster.LeaseResourceType.Lease);
+                k.setKubernetesResourceName("gridwire-leaders");
+                k.setLeaseDurationMillis(s.clusterLeaseDurationMs);
+                k.setRenewDeadlineMillis(s.clusterLeaseDurationMs * 2 / 3);
+                k.setRetryPeriodMillis(s.clusterCheckIntervalMs);
+                return k;
+            default:
+                throw new IllegalArgumentException("cluster.service '" + s.clusterService + "': postgresql or kubernetes");
+        }
+    }
+
+    /**
+     * An ingest connection as the gridwire account: persistent session of {@code sessionExpirySeconds}, manual acks,
+     * its subscriptions shared in {@code sharedGroup} (null: not shared).
+     */
+    static DeferredConnectMqttClient mqttClient(PlatformSettings s, String clientId, long sessionExpirySeconds, String sharedGroup) {
         MqttConnectionOptions o = new MqttConnectionOptions();
         o.setUserName(s.mqttUsername);
         o.setPassword(s.mqttPassword.getBytes(StandardCharsets.UTF_8));
         // persistent session: the broker queues QoS 1 messages while gridwire is away
         o.setCleanStart(false);
-        o.setSessionExpiryInterval((long) s.mqttSessionExpirySeconds);
+        o.setSessionExpiryInterval(sessionExpirySeconds);
         o.setReceiveMaximum(s.mqttReceiveMaximum);
         o.setKeepAliveInterval(s.mqttKeepAliveSeconds);
         o.setConnectionTimeout(s.mqttConnectTimeoutSeconds);
         // read packets a socket buffer at a time, not a few bytes per system call
         o.setSocketFactory(new BufferedSocketFactory());
         try {
-            return new DeferredConnectMqttClient("tcp://" + s.mqttHost + ":" + s.mqttPort, clientId, o, s.mqttConnectRetrySeconds);
+            DeferredConnectMqttClient client = new DeferredConnectMqttClient("tcp://" + s.mqttHost + ":" + s.mqttPort, clientId, o,
+                    s.mqttConnectRetrySeconds);
+            client.shareSubscriptions(sharedGroup);
+            client.setDrainQuietMs(s.mqttDrainQuietMs);
+            return client;
         } catch (Exception e) {
             throw new IllegalArgumentException("cannot make MQTT client " + clientId + ": " + e.getMessage(), e);
         }

@@ -48,6 +48,22 @@ public final class MockDevice {
         return id;
     }
 
+    /** Takes another copy's definition and switches (stored by another instance); energy and failure stay. */
+    void takeDefinition(MockDevice d) {
+        name = d.name;
+        type = d.type;
+        location = d.location;
+        basePowerKw = d.basePowerKw;
+        baseVoltage = d.baseVoltage;
+        realDeviceId = d.realDeviceId;
+        updatedAt = d.updatedAt;
+        if (enabled != d.enabled || online != d.online) {
+            pause();
+        }
+        enabled = d.enabled;
+        online = d.online;
+    }
+
     /** online, offline (switched offline or failed offline) or error (failed with an error). */
     public String status() {
         if (ERROR.equals(failure)) {

@@ -45,6 +45,10 @@ public class MockDeviceSimulation {
     private final AtomicLong readings = new AtomicLong();
     private final AtomicLong failures = new AtomicLong();
     private volatile long lastPersistWarningMs;
+    /** The fleet signature ({@link MockDeviceStore#shared}) last followed; null: follow at the next round. */
+    private volatile String fleetSeen;
+    private volatile java.util.function.BooleanSupplier leading = () -> true;
+    private volatile long copiedAtMs;
 
     /** @param clock epoch ms */
     public MockDeviceSimulation(MockDevices fleet, MockDeviceStore store, Publisher publisher, Settings settings,
@@ -81,6 +85,7 @@ public class MockDeviceSimulation {
      * @throws JsonProcessingException a message cannot be written as JSON
      */
     public List<Publication> tick() throws JsonProcessingException {
+        followShared();
         if (!running) {
             return List.of();
         }
@@ -142,26 +147,112 @@ public class MockDeviceSimulation {
         return reading;
     }
 
-    /** Starts the ticks producing readings; returns {@link #status}. */
+    /**
+     * Starts the ticks producing readings, on every instance (stored for the leader, which runs the rounds); returns
+     * {@link #status}.
+     */
     public Map<String, Object> start() {
-        if (!running) {
-            running = true;
-            startedAtMs = clock.getAsLong();
-            LOG.info("Simulation started");
-        }
+        switchTo(true, "");
+        store(true);
         return status();
     }
 
-    /** Stops the ticks (no energy accrues while stopped); returns {@link #status}. */
+    /** Stops the ticks (no energy accrues while stopped), on every instance; returns {@link #status}. */
     public Map<String, Object> stop() {
-        if (running) {
+        switchTo(false, "");
+        store(false);
+        return status();
+    }
+
+    private void switchTo(boolean run, String how) {
+        if (run && !running) {
+            running = true;
+            startedAtMs = clock.getAsLong();
+            LOG.info("Simulation started{}", how);
+        } else if (!run && running) {
             running = false;
             synchronized (fleet) {
                 fleet.devices.values().forEach(MockDevice::pause);
             }
-            LOG.info("Simulation stopped");
+            LOG.info("Simulation stopped{}", how);
         }
-        return status();
+    }
+
+    private void store(boolean run) {
+        try {
+            store.saveRunning(run);
+        } catch (SQLException e) {
+            LOG.warn("Cannot store that the simulation {} ({}); other instances do not follow", run ? "runs" : "is stopped",
+                    e.getMessage());
+        }
+    }
+
+    /**
+     * Stores {@code simulator.enabled} as the simulation's state when this instance starts (the last instance started
+     * sets it, as one instance's restart always did).
+     *
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public void storeInitialState() throws SQLException {
+        store.saveRunning(settings.running());
+    }
+
+    /** Tells whether this instance runs the rounds (the leader); followers keep a copy for the API. */
+    public void setLeading(java.util.function.BooleanSupplier leading) {
+        this.leading = leading;
+    }
+
+    /**
+     * This instance became the leader: the fleet as the previous leader left it (its energy stored at its last round),
+     * then whatever other instances changed.
+     *
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public void takeOver() throws SQLException {
+        int n = load();
+        fleetSeen = null;
+        followShared();
+        LOG.info("Simulation taken over as leader: {} mock devices, {}", n, running ? "running" : "stopped");
+    }
+
+    /**
+     * On a follower, before an API call: its copy of the fleet reloaded from PostgreSQL (energy as of the leader's last
+     * round), at most once a second; nothing on the leader, whose fleet is the simulation itself.
+     */
+    public void refreshCopy() {
+        long now = clock.getAsLong();
+        if (leading.getAsBoolean() || now - copiedAtMs < 1000) {
+            return;
+        }
+        copiedAtMs = now;
+        try {
+            load();
+            MockDeviceStore.Shared shared = store.shared();
+            if (shared.running() != null) {
+                switchTo(shared.running(), " (as stored by another instance)");
+            }
+        } catch (SQLException e) {
+            LOG.debug("follower's copy of the fleet not refreshed: {}", e.getMessage());
+        }
+    }
+
+    /** The leader, at each round: follows the running state and device changes other instances stored. */
+    private void followShared() {
+        try {
+            MockDeviceStore.Shared shared = store.shared();
+            if (shared.running() != null) {
+                switchTo(shared.running(), " (as stored by another instance)");
+            }
+            if (!shared.fleet().equals(fleetSeen)) {
+                int n = fleet.follow();
+                if (n > 0 && fleetSeen != null) {
+                    LOG.info("Simulation: took {} mock device changes stored by API calls or commands", n);
+                }
+                fleetSeen = shared.fleet();
+            }
+        } catch (SQLException e) {
+            LOG.debug("changes of other instances not followed this round: {}", e.getMessage());
+        }
     }
 
     /** Whether the ticks produce readings. */

@@ -69,11 +69,14 @@ public class MockDeviceStore {
         }
     }
 
-    /** Writes a device's definition, switches and energy. */
+    /**
+     * Writes a device's definition and switches; its energy only when higher than the stored one (energy never goes
+     * back, also when an instance that does not run the rounds writes its older copy).
+     */
     public void update(Connection c, MockDevice d) throws SQLException {
         try (PreparedStatement st = c.prepareStatement(
                 "UPDATE mock_devices SET id = ?, name = ?, type = ?, location = ?, base_power = ?, base_voltage = ?, "
-                + "enabled = ?, online = ?, energy_kwh = ?, real_device_id = ?, updated_at = ? WHERE id = ?")) {
+                + "enabled = ?, online = ?, energy_kwh = GREATEST(energy_kwh, ?), real_device_id = ?, updated_at = ? WHERE id = ?")) {
             bindDefinition(st, d);
             st.setTimestamp(11, Timestamp.from(d.updatedAt));
             st.setString(12, d.id);
@@ -100,7 +103,36 @@ public class MockDeviceStore {
         }
     }
 
-    /** The energy of many devices in one statement (arrays bound as parameters). */
+    /**
+     * What the leader compares between rounds to follow changes made through other instances: whether the simulation
+     * runs (null before any instance stored it) and the fleet's signature (device count and newest definition change).
+     */
+    public record Shared(Boolean running, String fleet) {
+    }
+
+    /** @throws SQLException PostgreSQL unavailable */
+    public Shared shared() throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement st = c.prepareStatement("SELECT (SELECT running FROM simulation_state), count(*), max(updated_at) "
+                                                       + "FROM mock_devices");
+             ResultSet rs = st.executeQuery()) {
+            rs.next();
+            Object running = rs.getObject(1);
+            return new Shared(running == null ? null : (Boolean) running, rs.getLong(2) + "/" + rs.getTimestamp(3));
+        }
+    }
+
+    /** Stores whether the simulation runs, for every instance. @throws SQLException PostgreSQL unavailable */
+    public void saveRunning(boolean running) throws SQLException {
+        try (Connection c = dataSource.getConnection();
+             PreparedStatement st = c.prepareStatement("INSERT INTO simulation_state (running) VALUES (?) ON CONFLICT (singleton) "
+                                                       + "DO UPDATE SET running = excluded.running, changed_at = now()")) {
+            st.setBoolean(1, running);
+            st.executeUpdate();
+        }
+    }
+
+    /** The energy (kWh) of many devices in one statement (arrays bound as parameters); never lowers a stored value. */
     public void saveEnergy(List<MockDevice> devices, long atMs) throws SQLException {
         if (devices.isEmpty()) {
             return;
@@ -113,7 +145,7 @@ public class MockDeviceStore {
         }
         try (Connection c = dataSource.getConnection();
              PreparedStatement st = c.prepareStatement(
-                     "UPDATE mock_devices m SET energy_kwh = v.energy, energy_at = ? "
+                     "UPDATE mock_devices m SET energy_kwh = GREATEST(m.energy_kwh, v.energy), energy_at = ? "
                      + "FROM unnest(?::text[], ?::float8[]) AS v(id, energy) WHERE m.id = v.id")) {
             Array idArray = c.createArrayOf("text", ids);
             Array energyArray = c.createArrayOf("float8", energy);

@@ -40,6 +40,32 @@ public class MockDevices {
         return devices.size();
     }
 
+    /**
+     * Takes the definitions changed in the database (through another instance) since this fleet last saw them:
+     * devices added, removed, or with a newer {@code updated_at}; a kept device keeps its energy and simulated failure.
+     *
+     * @return how many devices were added, changed or removed
+     * @throws SQLException PostgreSQL unavailable
+     */
+    public synchronized int follow() throws SQLException {
+        int changes = 0;
+        java.util.Set<String> stored = new java.util.HashSet<>();
+        for (MockDevice d : store.loadAll()) {
+            stored.add(d.id);
+            MockDevice mine = devices.get(d.id);
+            if (mine == null) {
+                devices.put(d.id, d);
+                changes++;
+            } else if (d.updatedAt.isAfter(mine.updatedAt)) {
+                mine.takeDefinition(d);
+                changes++;
+            }
+        }
+        int before = devices.size();
+        devices.keySet().retainAll(stored);
+        return changes + before - devices.size();
+    }
+
     /** How many mock devices there are. */
     public synchronized int size() {
         return devices.size();

@@ -43,7 +43,7 @@ public class SimulatorConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         Platform platform = Platform.of(context);
         var registry = context.getRegistry();
-        MqttPublisher publisher = platform.closeOnStop(new MqttPublisher(platform.brokerUri(), platform.clientId() + "-simulator",
+        MqttPublisher publisher = platform.closeOnStop(new MqttPublisher(platform.brokerUri(), platform.clientId("-simulator"),
                 deviceUser, devicePassword, qos, maxInflight));
         registry.bind("mockDevicePublisher", publisher);
         MockDeviceStore store = new MockDeviceStore(platform.dataSource());
@@ -58,7 +58,23 @@ public class SimulatorConfiguration implements CamelConfiguration {
         registry.bind("mockDeviceApi", new MockDeviceApi(devices, manager, simulation, publisher::connected));
         platform.onStart("mock devices", () -> {
             LOG.info("Loaded {} mock devices from PostgreSQL", simulation.load());
+            simulation.storeInitialState();
             publisher.start();
+        });
+        // the leader runs the rounds (simulator-tick is master:), from the fleet as the previous leader left it
+        simulation.setLeading(platform.leadership()::isLeader);
+        platform.leadership().onChange(leading -> {
+            if (leading && context.isStarted()) {
+                Thread t = new Thread(() -> {
+                    try {
+                        simulation.takeOver();
+                    } catch (Exception e) {
+                        LOG.warn("Simulation not reloaded after becoming leader ({}); the rounds go on with this copy", e.getMessage());
+                    }
+                }, "simulator-takeover");
+                t.setDaemon(true);
+                t.start();
+            }
         });
         platform.ingestClient("commandsMqttClient", "-commands", "mqtt-commands", "mock device commands", "mqtt.topics.energyCommands");
         platform.bannerLine("Simulator", () -> (simulation.running() ? "running" : "stopped") + " (" + devices.size()
