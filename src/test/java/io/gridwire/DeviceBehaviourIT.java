@@ -278,7 +278,7 @@ class DeviceBehaviourIT {
         String meter = Devices.uniquePrefix("takeover") + "meter";
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(60);
         org.eclipse.paho.mqttv5.client.MqttClient intruder = new org.eclipse.paho.mqttv5.client.MqttClient(
-                "tcp://" + Sinks.env("MQTT_BROKER_HOST", "localhost") + ":" + Sinks.env("MQTT_BROKER_PORT", "1883"), CLIENT_ID,
+                "tcp://" + Sinks.env("MQTT_BROKER_HOST", "localhost") + ":" + Sinks.env("MQTT_BROKER_PORT", "1883"), CLIENT_ID + "-behaviour-energy",
                 new org.eclipse.paho.mqttv5.client.persist.MemoryPersistence());
         org.eclipse.paho.mqttv5.client.MqttConnectionOptions o = new org.eclipse.paho.mqttv5.client.MqttConnectionOptions();
         o.setUserName(Sinks.env("MQTT_USERNAME", "gridwire"));
@@ -312,7 +312,7 @@ class DeviceBehaviourIT {
         await().atMost(SOON).until(() -> Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", meter) == 10);
         Quiet.stays("each reading once", () -> Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", meter),
                 10L, Duration.ofSeconds(1));
-        assertTrue(java.nio.file.Files.readString(gridwire.log()).contains("Give each instance its own MQTT_CLIENTID"));
+        assertTrue(java.nio.file.Files.readString(gridwire.log()).contains("Give each instance its own GRIDWIRE_INSTANCE_ID"));
     }
 
     @Test

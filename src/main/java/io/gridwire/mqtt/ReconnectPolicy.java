@@ -110,7 +110,7 @@ final class ReconnectPolicy {
                       + " time(s) in a row: " + how + ")";
         if (n == 1 || n % 10 == 0) {
             LOG.error("MQTT client {}: the broker handed this client id's session to another connection ({}; {} time(s) in a "
-                      + "row): another gridwire instance or client uses client id {}. Give each instance its own MQTT_CLIENTID. "
+                      + "row): another gridwire instance or client uses client id {}. Give each instance its own GRIDWIRE_INSTANCE_ID. "
                       + "Reconnecting in {} s", clientId, how, n, clientId, delay);
         } else {
             LOG.warn("MQTT client {}: session taken over again ({} times in a row); reconnecting in {} s", clientId, n, delay);

@@ -28,9 +28,22 @@ public final class BrokerSessions {
 
     /** Client id gridwire uses in the bench (mqtt.clientId); its connections add -commands, -autocore, ... */
     public static final String CLIENT_ID = "gridwire-bench";
-    /** gridwire's suffixes of mqtt.clientId (Platform.ingestClient and .sender; PDU brokers add -pdu-{key}, clean sessions here). */
-    private static final List<String> SUFFIXES = List.of("", "-commands", "-events", "-autocore", "-sites", "-simulator",
-            "-events-out", "-replay", "-ems-commands");
+    /**
+     * gridwire's suffixes of mqtt.clientId for the bench's instance ids (Platform.ingestClient and .sender; PDU brokers
+     * add -pdu-{key}, clean sessions here).
+     */
+    private static final List<String> SUFFIXES = suffixes();
+
+    private static List<String> suffixes() {
+        List<String> out = new java.util.ArrayList<>();
+        for (String instance : List.of("bench", "bench-1", "bench-2", "bench-3")) {
+            for (String purpose : List.of("-energy", "-commands", "-events", "-autocore", "-sites", "-simulator",
+                    "-events-out", "-replay", "-ems-commands")) {
+                out.add("-" + instance + purpose);
+            }
+        }
+        return out;
+    }
     private static final Pattern LOGGED_BENCH_ID = Pattern.compile(" as (gridwire-bench-\\S+) \\(");
     /** Any gridwire client id in the broker's log: the tests' (gridwire-test-*) and scripts/run.sh's (gridwire*). */
     private static final Pattern LOGGED_GRIDWIRE_ID = Pattern.compile(" as (gridwire(?:-\\S+)?) \\(");

@@ -29,6 +29,8 @@ public final class GridwireProcess implements AutoCloseable {
     private final int httpPort;
     private Process process;
     private int starts;
+    /** Processes of one cluster run together; null: this one runs alone (starting it stops every other). */
+    private String cluster;
 
     public GridwireProcess(String name, Map<String, String> overrides) {
         this.name = name;
@@ -45,6 +47,8 @@ public final class GridwireProcess implements AutoCloseable {
         // sessions don't pile up on the broker, nor queue other runs' traffic for this one
         env.put("MQTT_CLIENTID", "gridwire-test-" + name + "-" + java.util.UUID.randomUUID().toString().substring(0, 8));
         env.put("MQTT_SESSIONEXPIRYSECONDS", "600");
+        // the instance id goes into the client ids after MQTT_CLIENTID: gridwire-test-...-{name}-energy
+        env.put("GRIDWIRE_INSTANCE_ID", name);
         env.put("SIMULATOR_ENABLED", "false");
         // tests write readings hours or days old: the hourly retention run must not take them
         env.put("AUTOCORE_RETENTION_DAYS", "36500");
@@ -63,6 +67,20 @@ public final class GridwireProcess implements AutoCloseable {
                 "SIMULATOR_INTERVAL", String.valueOf(intervalMs), "SIMULATOR_FAILURERATE", "0"));
         env.putAll(extra);
         return new GridwireProcess(name, env);
+    }
+
+    /**
+     * A member of cluster {@code group}: the members run together (starting one stops only gridwires of other clusters
+     * or none), sharing MQTT subscriptions in the group and one leader election.
+     */
+    public static GridwireProcess member(String group, String name, Map<String, String> extra) {
+        Map<String, String> env = new HashMap<>(Map.of("MQTT_SHARED_GROUP", group));
+        env.putAll(extra);
+        GridwireProcess p = new GridwireProcess(name, env);
+        p.cluster = group;
+        // one MQTT_CLIENTID for the cluster (the members differ in their instance ids)
+        p.env.put("MQTT_CLIENTID", "gridwire-test-" + group);
+        return p;
     }
 
     /** Whether this gridwire's JVM is running. */
@@ -86,7 +104,8 @@ public final class GridwireProcess implements AutoCloseable {
 
     /** Starts gridwire and waits until its MQTT subscription is in place and every route (REST too) started. */
     public GridwireProcess start() throws IOException {
-        return start(SUBSCRIBED, ROUTES_STARTED);
+        return cluster == null ? start(SUBSCRIBED, ROUTES_STARTED)
+                : start(" subscribed to $share/" + cluster + "/energy/devices/+/data (QoS 1)", ROUTES_STARTED);
     }
 
     /** Starts gridwire and waits until its log (of this start) shows every one of the lines. */
@@ -163,7 +182,7 @@ public final class GridwireProcess implements AutoCloseable {
 
     private void stopOthers() {
         for (GridwireProcess other : List.copyOf(LIVE)) {
-            if (other != this) {
+            if (other != this && (cluster == null || !cluster.equals(other.cluster))) {
                 System.err.println("stopping gridwire " + other.name + " before starting " + name + " (one gridwire at a time)");
                 try {
                     other.stop();
