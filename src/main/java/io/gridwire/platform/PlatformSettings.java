@@ -44,6 +44,7 @@ final class PlatformSettings {
     @PropertyInject("cluster.checkIntervalMs") long clusterCheckIntervalMs;
     @PropertyInject(value = "cluster.kubernetes.namespace", defaultValue = " ") String clusterKubernetesNamespace;
     @PropertyInject("cluster.kubernetes.leaseDurationMs") long clusterLeaseDurationMs;
+    @PropertyInject("cluster.kubernetes.podLabels") String clusterKubernetesPodLabels;
 
     @PropertyInject("timestamps.earliest") String timestampsEarliest;
     @PropertyInject("timestamps.maxFutureSkew") String timestampsMaxFutureSkew;

@@ -3,6 +3,8 @@ package io.gridwire.platform;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
+import java.util.Map;
+
 import javax.sql.DataSource;
 
 import com.influxdb.client.InfluxDBClient;
@@ -79,6 +81,16 @@ final class Resources {
                 k.setLeaseDurationMillis(s.clusterLeaseDurationMs);
                 k.setRenewDeadlineMillis(s.clusterLeaseDurationMs * 2 / 3);
                 k.setRetryPeriodMillis(s.clusterCheckIntervalMs);
+                Map<String, String> labels = new java.util.LinkedHashMap<>();
+                for (String kv : s.clusterKubernetesPodLabels.split(",")) {
+                    String[] p = kv.trim().split("=", 2);
+                    if (p.length != 2 || p[0].isBlank()) {
+                        throw new IllegalArgumentException("cluster.kubernetes.podLabels '" + s.clusterKubernetesPodLabels
+                                + "': k=v pairs separated by commas");
+                    }
+                    labels.put(p[0].trim(), p[1].trim());
+                }
+                k.setClusterLabels(labels);
                 return k;
             default:
                 throw new IllegalArgumentException("cluster.service '" + s.clusterService + "': postgresql or kubernetes");
