@@ -8,6 +8,9 @@
 #       then a summary table. Figures are read from the sinks' data; each line says which clock.
 #   bench/run.sh simulator [D devices, default 10000] [S seconds, default 60]
 #       mock device simulator: D devices at 1 reading/s from one -Xmx512m JVM; delivered rate and heap.
+#   bench/run.sh instances [N messages, default 40000] [M devices, default 100] [K instances, default 3]
+#       1, 2, ... K gridwire instances in one MQTT shared subscription group (energy family): raw broker rate, then
+#       gridwire's end-to-end rate for a burst of N and all instances' CPU seconds per 100 000 messages, per step.
 #   bench/run.sh postgres [N readings, default 100000] [B batch, default 1000]
 #       PostgreSQL alone: batched multi-row INSERT ... ON CONFLICT (what the sink does) against binary COPY into a
 #       staging table + INSERT ... SELECT ... ON CONFLICT, a transaction per batch; rows/s, 3 rounds each.
@@ -17,6 +20,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 MAIN=io.gridwire.bench.TelemetryBench
 if [[ "${1:-}" == simulator ]]; then
   MAIN=io.gridwire.bench.SimulatorBench
+  shift
+elif [[ "${1:-}" == instances ]]; then
+  MAIN=io.gridwire.bench.ScaleOutBench
   shift
 elif [[ "${1:-}" == postgres ]]; then
   MAIN=io.gridwire.bench.PostgresWriteBench

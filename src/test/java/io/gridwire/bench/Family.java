@@ -79,9 +79,12 @@ public abstract class Family {
         return 1;
     }
 
-    /** Waits until gridwire's log shows count distinct filters subscribed under the root (SUBACKs), at most 60 s. */
+    /**
+     * Waits until gridwire's log shows count distinct filters subscribed under the root (SUBACKs; shared ones too),
+     * at most 60 s.
+     */
     static void awaitSubscribed(GridwireProcess gridwire, String root, int count) throws IOException, InterruptedException {
-        Pattern subscribed = Pattern.compile(" subscribed to (" + Pattern.quote(root) + "\\S*) \\(QoS 1\\)");
+        Pattern subscribed = Pattern.compile(" subscribed to (?:\\$share/[^/]+/)?(" + Pattern.quote(root) + "\\S*) \\(QoS 1\\)");
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         long seen = 0;
         while (System.nanoTime() < deadline) {

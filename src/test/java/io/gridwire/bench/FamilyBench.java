@@ -181,8 +181,12 @@ public final class FamilyBench {
         return new Paced(rate, p.latencyMs(50), p.latencyMs(99), broker.p99());
     }
 
-    /** A phase begins: its clock starts now and the sinks note where they stand (Kafka offsets). */
     private Sink.Phase begin(String name, int count) {
+        return begin(f, devices, name, count);
+    }
+
+    /** A phase begins: its clock starts now and the family's sinks note where they stand (Kafka offsets). */
+    static Sink.Phase begin(Family f, List<String> devices, String name, int count) {
         Sink.Phase p = new Sink.Phase(name, devices, Instant.now(), count);
         f.sinks().forEach(s -> s.begin(p));
         return p;

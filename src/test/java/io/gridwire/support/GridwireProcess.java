@@ -83,6 +83,12 @@ public final class GridwireProcess implements AutoCloseable {
         return p;
     }
 
+    /** Sets one more environment variable for the next start. */
+    public GridwireProcess env(String name, String value) {
+        env.put(name, value);
+        return this;
+    }
+
     /** Whether this gridwire's JVM is running. */
     public boolean running() {
         return process != null && process.isAlive();
