@@ -54,9 +54,12 @@ public final class Leadership {
         return view.getLocalMember().getId();
     }
 
-    /** The service's name for the start-up block and health details ("postgresql advisory lock", ...). */
+    /** How the leader is elected, for the start-up block and health details ("PostgreSQL advisory lock", ...). */
     public String mechanism() {
-        return service instanceof PostgresClusterService ? "PostgreSQL advisory lock" : "Kubernetes Lease";
+        if (service instanceof PostgresClusterService) {
+            return "PostgreSQL advisory lock";
+        }
+        return service.getClass().getSimpleName().startsWith("Kubernetes") ? "Kubernetes Lease" : service.getClass().getSimpleName();
     }
 
     /** Why the election cannot run right now (PostgreSQL unreachable); null when it can or the service does not say. */
@@ -65,8 +68,9 @@ public final class Leadership {
     }
 
     /**
-     * Calls {@code listener} with true when this instance becomes leader and false when it stops leading (on the
-     * election's thread: hand long work to another).
+     * Calls {@code listener} with whether this instance leads, on every leadership event of the namespace: when this
+     * instance becomes leader or stops leading (the same value may come twice; a Kubernetes view also calls it on
+     * other members' changes). It runs on the election's thread: hand long work to another.
      */
     public void onChange(Consumer<Boolean> listener) {
         view.addEventListener((CamelClusterEventListener.Leadership) (v, leader) -> listener.accept(v.getLocalMember().isLeader()));

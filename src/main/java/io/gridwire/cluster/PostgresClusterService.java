@@ -25,16 +25,21 @@ import org.slf4j.LoggerFactory;
  * A Camel cluster service (what {@code master:} endpoints and route policies ask who leads) whose leader election is a
  * PostgreSQL session advisory lock, one per namespace, held on one connection of its own.
  * <ul>
- * <li>Every {@code cluster.checkIntervalMs} a follower tries {@code pg_try_advisory_lock}; the first to get it leads.
- * The leader checks its connection is alive: a session lock lasts as long as the session, so a live connection is a
- * lock still held; a connection that failed makes it step down at once (its routes stop) before anyone can take over.</li>
- * <li>A leader that dies (SIGKILL, crash, lost host) loses its lock when PostgreSQL sees its connection close, and a
- * follower takes it at its next check: failover within one interval after that.</li>
+ * <li>The election runs every half {@code cluster.checkIntervalMs}. The leader checks that its session still holds the
+ * lock ({@code pg_locks}); a failed check or connection makes it step down (its singleton routes stop).</li>
+ * <li>A follower tries {@code pg_try_advisory_lock} only once it has seen nobody holding the lock on three checks in a
+ * row (a full interval): by then a leader whose session PostgreSQL dropped (a restart, {@code pg_terminate_backend})
+ * has run two checks of its own and stepped down. One exception: an instance starting tries at once, so a lone
+ * instance leads from its start-up.</li>
+ * <li>A leader that dies (SIGKILL, crash) loses its lock when PostgreSQL sees its connection close; a lost host when
+ * the server's TCP keepalive gives up on it, set on the election session to about 10 s ({@code tcp_keepalives_*},
+ * {@code tcp_user_timeout}). Failover: that, plus one interval.</li>
  * <li>Members are the sessions whose {@code application_name} is {@code gridwire-cluster/<instance id>} in the same
  * database; the leader is the one holding the lock ({@code pg_locks}). Instances of different databases never see each
  * other (advisory locks belong to a database).</li>
  * </ul>
- * Chosen over Camel's file-lock service (one host or a shared file system only) and its ZooKeeper, Consul, JGroups or
+ * The lock needs a real session: behind a pooler in transaction mode (PgBouncer) point {@code db.url} at PostgreSQL
+ * itself. Chosen over Camel's file-lock service (one host or a shared file system only) and its ZooKeeper, Consul, JGroups or
  * Infinispan ones (a service gridwire does not otherwise need): gridwire cannot work without PostgreSQL, and a leader
  * that loses PostgreSQL loses the lock with it, so it never leads while unable to do the singleton work.
  */
@@ -55,11 +60,15 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
     private Connection connection;
     private volatile String problem = "not checked yet";
     private volatile List<String> members = List.of();
+    /** Set when the context stops: no check takes the lock again. */
+    private volatile boolean stopped;
 
     /**
      * @param instanceId      this member's id (gridwire.instance-id): its name among the members
      * @param url             JDBC URL of gridwire's database (db.url)
-     * @param checkIntervalMs ms between two checks (cluster.checkIntervalMs)
+     * @param user            the database user (db.user)
+     * @param password        its password (db.password)
+     * @param checkIntervalMs the election interval in ms (cluster.checkIntervalMs): checks run every half of it
      */
     public PostgresClusterService(String instanceId, String url, String user, String password, long checkIntervalMs) {
         super(instanceId);
@@ -83,30 +92,49 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
 
     @Override
     protected void doStart() throws Exception {
+        stopped = false;
         super.doStart();
         checker = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "gridwire-leader-election");
             t.setDaemon(true);
             return t;
         });
-        checker.scheduleWithFixedDelay(this::checkSafely, checkIntervalMs, checkIntervalMs, TimeUnit.MILLISECONDS);
+        long half = Math.max(1, checkIntervalMs / 2);
+        checker.scheduleWithFixedDelay(this::checkSafely, half, half, TimeUnit.MILLISECONDS);
     }
 
     @Override
     protected void doStop() throws Exception {
+        resign();
         if (checker != null) {
             checker.shutdownNow();
-        }
-        synchronized (this) {
-            for (View v : views.values()) {
-                v.stepDown("stopping");
-            }
-            closeConnection();
+            checker.awaitTermination(10, TimeUnit.SECONDS);
         }
         super.doStop();
     }
 
-    /** Why this member cannot take part in the election right now (PostgreSQL unreachable); null when it can. */
+    /**
+     * Gives up leadership for good (gridwire stopping): the singleton routes stop here and the lock is released at once,
+     * so a follower takes over while this instance still drains its messages.
+     */
+    public void resign() {
+        stopped = true;
+        List<View> stepped = new ArrayList<>();
+        synchronized (this) {
+            for (View v : views.values()) {
+                if (v.stepDown("stopping")) {
+                    stepped.add(v);
+                }
+            }
+            closeConnection();
+        }
+        stepped.forEach(View::announce);
+    }
+
+    /**
+     * Why this member cannot take part in the election right now (PostgreSQL unreachable, not checked yet); null when
+     * it can.
+     */
     public String problem() {
         return problem;
     }
@@ -118,39 +146,66 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
 
     private void checkSafely() {
         try {
-            check();
+            check(false);
         } catch (RuntimeException e) {
             LOG.warn("leader election check failed: {}", e.toString());
         }
     }
 
-    /** One round: (re)connect, the leader verifies its session, followers try the lock, members and leader read. */
-    synchronized void check() {
-        try {
-            if (connection == null || !connection.isValid(5)) {
-                if (connection != null) {
-                    for (View v : views.values()) {
-                        v.stepDown("its PostgreSQL session for the lock was lost");
+    /**
+     * One round: (re)connect, the leader verifies it still holds the lock, a follower tries it once it has seen it free
+     * long enough ({@code atOnce}: at the first check), then members and leader are read. Leadership events are
+     * fired after leaving this object's monitor.
+     */
+    void check(boolean atOnce) {
+        List<View> changed = new ArrayList<>();
+        synchronized (this) {
+            if (stopped) {
+                return;
+            }
+            try {
+                if (connection == null || !connection.isValid(5)) {
+                    if (connection != null) {
+                        stepDownAll("its PostgreSQL session for the lock was lost", changed);
+                        closeConnection();
                     }
-                    closeConnection();
+                    connection = connect();
                 }
-                connection = DriverManager.getConnection(url, connectionProperties);
-            }
-            for (View v : views.values()) {
-                if (!v.leader) {
-                    v.tryLock(connection);
+                for (View v : views.values()) {
+                    if (v.leader ? !v.holdsLock(connection) && v.stepDown("PostgreSQL no longer has its lock")
+                            : v.readLeader(connection, atOnce) && v.tryLock(connection)) {
+                        changed.add(v);
+                    }
                 }
-                v.readLeader(connection);
+                members = readMembers(connection);
+                problem = null;
+            } catch (SQLException e) {
+                problem = "cannot reach PostgreSQL for the leader election: " + e.getMessage();
+                stepDownAll(problem, changed);
+                closeConnection();
             }
-            members = readMembers(connection);
-            problem = null;
-        } catch (SQLException e) {
-            problem = "cannot reach PostgreSQL for the leader election: " + e.getMessage();
-            for (View v : views.values()) {
-                v.stepDown(problem);
-            }
-            closeConnection();
         }
+        changed.forEach(View::announce);
+    }
+
+    private void stepDownAll(String why, List<View> changed) {
+        for (View v : views.values()) {
+            if (v.stepDown(why)) {
+                changed.add(v);
+            }
+        }
+    }
+
+    /** The election's own session, with server-side keepalives so PostgreSQL drops a vanished leader within ~10 s. */
+    private Connection connect() throws SQLException {
+        Connection c = DriverManager.getConnection(url, connectionProperties);
+        try (var st = c.createStatement()) {
+            st.execute("SET tcp_keepalives_idle = 5; SET tcp_keepalives_interval = 2; SET tcp_keepalives_count = 3; "
+                       + "SET tcp_user_timeout = 10000");
+        } catch (SQLException e) {
+            LOG.debug("server-side keepalives not set on the election session: {}", e.getMessage());
+        }
+        return c;
     }
 
     private List<String> readMembers(Connection c) throws SQLException {
@@ -200,7 +255,7 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
         @Override
         protected void doStart() {
             // a lone instance leads from its first start-up, not one interval later
-            check();
+            check(true);
         }
 
         @Override
@@ -236,21 +291,44 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
             return leader ? getId() : leaderId;
         }
 
-        void tryLock(Connection c) throws SQLException {
+        /** Checks of this follower in a row that found nobody holding the lock. */
+        private int freeSeen;
+
+        /** Takes the lock if free; true when this member now leads. */
+        boolean tryLock(Connection c) throws SQLException {
             try (PreparedStatement st = c.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
                 st.setInt(1, LOCK_CLASS);
                 st.setInt(2, key);
                 try (ResultSet rs = st.executeQuery()) {
                     if (rs.next() && rs.getBoolean(1)) {
                         leader = true;
+                        leaderId = getId();
+                        freeSeen = 0;
                         LOG.info("instance {} now leads {} (PostgreSQL advisory lock {}/{})", getId(), getNamespace(), LOCK_CLASS, key);
-                        fireLeadershipChangedEvent(local);
+                        return true;
                     }
+                    return false;
                 }
             }
         }
 
-        void readLeader(Connection c) throws SQLException {
+        /** Whether this session still holds the lock (false once PostgreSQL dropped the session's locks). */
+        boolean holdsLock(Connection c) throws SQLException {
+            try (PreparedStatement st = c.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+                    + "AND pid = pg_backend_pid() AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 2")) {
+                st.setLong(1, Integer.toUnsignedLong(LOCK_CLASS));
+                st.setLong(2, Integer.toUnsignedLong(key));
+                try (ResultSet rs = st.executeQuery()) {
+                    return rs.next() && rs.getLong(1) > 0;
+                }
+            }
+        }
+
+        /**
+         * Reads who holds the lock; true when this follower should try it: nobody held it on three checks in a row (or
+         * once, {@code atOnce}).
+         */
+        boolean readLeader(Connection c, boolean atOnce) throws SQLException {
             try (PreparedStatement st = c.prepareStatement("SELECT substr(a.application_name, ?) FROM pg_locks l "
                     + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
                     + "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
@@ -260,21 +338,31 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
                 st.setLong(3, Integer.toUnsignedLong(key));
                 try (ResultSet rs = st.executeQuery()) {
                     String now = rs.next() ? rs.getString(1) : null;
-                    if (!leader && !java.util.Objects.equals(now, leaderId)) {
-                        LOG.info("{} is led by {}", getNamespace(), now == null ? "nobody (a follower takes over at its next check)" : now);
+                    if (!java.util.Objects.equals(now, leaderId)) {
+                        LOG.info("{} is led by {}", getNamespace(), now == null ? "nobody (a follower takes over within an interval)" : now);
                     }
                     leaderId = now;
+                    freeSeen = now == null ? freeSeen + 1 : 0;
+                    return now == null && (atOnce || freeSeen >= 3);
                 }
             }
         }
 
-        void stepDown(String why) {
+        /** Stops leading (the caller then {@link #announce}s it); true if this member led. */
+        boolean stepDown(String why) {
             leaderId = null;
+            freeSeen = 0;
             if (leader) {
                 leader = false;
                 LOG.warn("instance {} no longer leads {}: {}", getId(), getNamespace(), why);
-                fireLeadershipChangedEvent(Optional.empty());
+                return true;
             }
+            return false;
+        }
+
+        /** Tells the listeners (master: consumers, families) this member's leadership changed. */
+        void announce() {
+            fireLeadershipChangedEvent(leader ? Optional.of(local) : Optional.empty());
         }
 
         private final class Member implements CamelClusterMember {

@@ -77,14 +77,33 @@ public class DeferredConnectMqttClient extends MqttClient {
     }
 
     private volatile long drainQuietMs = 1000;
-    private volatile boolean undrained;
+    private volatile boolean standby;
 
     /**
-     * A draining consumer could not ack everything the session had been given: {@link #shutdown()} then keeps the
-     * session (its shared expiry), so the instance restarted with its id gets those messages back.
+     * A connection only the leader holds, this instance no longer leading: disconnects (the session stays, and queues
+     * for whichever instance leads next under the same client id) and stays away until a consumer sets its callback
+     * again.
      */
-    public void keepSessionOnShutdown() {
-        this.undrained = true;
+    public synchronized void standBy() {
+        standby = true;
+        try {
+            if (isConnected()) {
+                disconnect(5000);
+                LOG.info("MQTT client {} disconnected: this instance no longer leads (the session stays for the leader)", getClientId());
+            }
+        } catch (MqttException e) {
+            LOG.debug("MQTT client {} standby disconnect: {}", getClientId(), e.getMessage());
+        }
+    }
+    private volatile boolean drained;
+
+    /**
+     * Whether this shared client's consumer left its group and acked everything its session had been given (set by the
+     * consumer's drain; cleared by anything left unacked after it). Only then does {@link #shutdown()} end the session;
+     * otherwise the session stays (its shared expiry), so the instance restarted with its id gets those messages back.
+     */
+    public void setDrained(boolean drained) {
+        this.drained = drained;
     }
 
     /** Milliseconds without a message after which a draining consumer takes its session as empty (default 1000). */
@@ -106,7 +125,8 @@ public class DeferredConnectMqttClient extends MqttClient {
      * A shared client's consumer stopping: unsubscribes from its filters and waits for the broker's UNSUBACK (at most
      * {@code timeoutMs}), so the broker gives the group's messages to the other members from now on; what it had
      * already sent this session still arrives and is the consumer's to commit and ack. Returns whether every
-     * UNSUBACK came (false also when not connected: the session's messages then come back with it).
+     * UNSUBACK came with success (false when one was refused, or not connected: the session's messages then come back
+     * with it).
      */
     public boolean drainSubscriptions(long timeoutMs) {
         java.util.List<IMqttToken> tokens = new java.util.ArrayList<>();
@@ -125,6 +145,10 @@ public class DeferredConnectMqttClient extends MqttClient {
         for (IMqttToken t : tokens) {
             try {
                 t.waitForCompletion(Math.max(1, deadline - System.currentTimeMillis()));
+                int[] codes = t.getReasonCodes();
+                if (!t.isComplete() || codes != null && java.util.Arrays.stream(codes).anyMatch(c -> c >= 0x80)) {
+                    all = false;
+                }
             } catch (MqttException e) {
                 all = false;
             }
@@ -162,6 +186,7 @@ public class DeferredConnectMqttClient extends MqttClient {
     /** Installs the consumer's callback (plus: subscriptions made again on reconnect, errors remembered), then connects. */
     @Override
     public void setCallback(MqttCallback callback) {
+        standby = false;
         super.setCallback(new MqttCallback() {
             @Override
             public void disconnected(org.eclipse.paho.mqttv5.client.MqttDisconnectResponse response) {
@@ -331,7 +356,7 @@ public class DeferredConnectMqttClient extends MqttClient {
     }
 
     private synchronized void tryConnect() {
-        if (closed || isConnected()) {
+        if (closed || standby || isConnected()) {
             return;
         }
         try {
@@ -364,12 +389,16 @@ public class DeferredConnectMqttClient extends MqttClient {
         closed = true;
         connector.shutdownNow();
         try {
-            if (isConnected() && sharedGroup() != null && !undrained) {
+            if (isConnected() && sharedGroup() != null && drained) {
                 org.eclipse.paho.mqttv5.common.packet.MqttProperties end = new org.eclipse.paho.mqttv5.common.packet.MqttProperties();
                 end.setSessionExpiryInterval(0L);
                 aClient.disconnect(5000, null, null, 0, end).waitForCompletion(6000);
                 LOG.info("MQTT client {} disconnected and ended its session (shared group {})", getClientId(), sharedGroup());
             } else if (isConnected()) {
+                if (sharedGroup() != null) {
+                    LOG.warn("MQTT client {} disconnected keeping its session (its consumer did not drain): what the broker "
+                             + "gave it comes back when this instance returns with its id, within the session expiry", getClientId());
+                }
                 disconnect(5000);
             }
             close();

@@ -50,8 +50,14 @@ public class MqttIngestConsumer extends DefaultConsumer {
     private final LinkedBlockingQueue<IngestMessage> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger awaitingAck = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
-    /** The longest a shared consumer drains on stop, in milliseconds (within camel.main.shutdownTimeout's 45 s). */
-    static final long DRAIN_MAX_MS = 30_000;
+    /**
+     * The longest a shared consumer drains on stop, in milliseconds: the families' routes drain one after another within
+     * camel.main.shutdownTimeout (45 s); one that runs out keeps its session, so nothing is lost.
+     */
+    static final long DRAIN_MAX_MS = 8_000;
+    private volatile long lastArrivalNanos;
+    /** A message was left unacked while stopping (a failed batch, a message after the last batch): keep the session. */
+    private volatile boolean leftBehind;
     /** Receipt times of unacked messages without a timestamp, for the copies the broker sends again. */
     private final Receipts receipts;
     private final java.util.concurrent.atomic.AtomicLong committed = new java.util.concurrent.atomic.AtomicLong();
@@ -104,6 +110,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
     @Override
     protected void doStop() throws Exception {
         if (accepting && endpoint.getClient() instanceof DeferredConnectMqttClient d && d.sharedGroup() != null) {
+            // messages arriving meanwhile are taken (accepting stays true until the drain is over)
             drain(d);
         }
         // unshared: no unsubscribe, the persistent session keeps queueing for gridwire while it is away
@@ -115,44 +122,51 @@ public class MqttIngestConsumer extends DefaultConsumer {
         super.doStop();
     }
 
-    /** Leaves the shared group and takes what the broker had already given this session (see the class comment). */
-    private void drain(DeferredConnectMqttClient d) throws InterruptedException {
+    /**
+     * Leaves the shared group and takes what the broker had already given this session (see the class comment); marks
+     * the client drained only when everything was acked, so its session ends at shutdown only then.
+     */
+    private void drain(DeferredConnectMqttClient d) {
+        d.setDrained(false);
+        leftBehind = false;
         long start = System.currentTimeMillis();
         long before = received.get();
         boolean unsubscribed = d.drainSubscriptions(5000);
-        long quiet = d.drainQuietMs();
-        long seen = received.get();
-        long lastArrival = System.currentTimeMillis();
-        while (System.currentTimeMillis() - start < DRAIN_MAX_MS) {
-            Thread.sleep(50);
-            long now = received.get();
-            if (now != seen) {
-                seen = now;
-                lastArrival = System.currentTimeMillis();
-            } else if (System.currentTimeMillis() - lastArrival >= quiet && awaitingAck.get() == 0) {
-                break;
+        long quietNanos = TimeUnit.MILLISECONDS.toNanos(d.drainQuietMs());
+        long unsubscribedAt = System.nanoTime();
+        try {
+            while (System.currentTimeMillis() - start < DRAIN_MAX_MS) {
+                long sinceLast = System.nanoTime() - Math.max(unsubscribedAt, lastArrivalNanos);
+                if (sinceLast >= quietNanos && awaitingAck.get() == 0) {
+                    break;
+                }
+                Thread.sleep(50);
             }
+        } catch (InterruptedException e) {
+            // the shutdown ran out of time: the session keeps what is not acked
+            Thread.currentThread().interrupt();
         }
         int left = awaitingAck.get();
-        String how = unsubscribed ? "unsubscribed" : "could not unsubscribe (not connected: the session keeps its messages)";
-        if (!unsubscribed) {
-            d.keepSessionOnShutdown();
-        }
-        if (left == 0) {
-            LOG.info("{}: left shared group {} ({}); drained {} messages in {} ms, all acked", getRouteId(), d.sharedGroup(),
-                    how, received.get() - before, System.currentTimeMillis() - start);
+        long took = System.currentTimeMillis() - start;
+        if (left == 0 && unsubscribed && !leftBehind) {
+            d.setDrained(true);
+            LOG.info("{}: left shared group {} (unsubscribed); drained {} messages in {} ms, all acked", getRouteId(),
+                    d.sharedGroup(), received.get() - before, took);
         } else {
-            d.keepSessionOnShutdown();
-            LOG.warn("{}: left shared group {} ({}); after {} ms {} messages are still unacked and stay with the session",
-                    getRouteId(), d.sharedGroup(), how, System.currentTimeMillis() - start, left);
+            LOG.warn("{}: left shared group {} ({}); after {} ms {} messages are unacked: the session is kept, so they come "
+                     + "back when this instance returns with its id", getRouteId(), d.sharedGroup(),
+                    unsubscribed ? "unsubscribed" : "could not unsubscribe", took, left);
         }
     }
 
     private void receive(String topic, MqttMessage message) {
         if (!accepting) {
-            return; // not acked: the broker sends it again with the session
+            // not acked: the broker sends it again with the session, which must therefore stay
+            keepSession();
+            return;
         }
         received.incrementAndGet();
+        lastArrivalNanos = System.nanoTime();
         IngestMessage m = new IngestMessage(topic, message.getPayload(), message.getId(), message.getQos(), connection());
         // a payload without a timestamp is stamped on receipt; a copy the broker sends again (its ack was lost) takes
         // the original's receipt time (Receipts), so it lands under the same key
@@ -227,6 +241,13 @@ public class MqttIngestConsumer extends DefaultConsumer {
         });
     }
 
+    private void keepSession() {
+        leftBehind = true;
+        if (endpoint.getClient() instanceof DeferredConnectMqttClient d) {
+            d.setDrained(false);
+        }
+    }
+
     private int connection() {
         return endpoint.getClient() instanceof DeferredConnectMqttClient d ? d.connectionEpoch() : 0;
     }
@@ -237,9 +258,13 @@ public class MqttIngestConsumer extends DefaultConsumer {
             awaitingAck.addAndGet(-batch.size());
             LOG.warn("{}: a batch of {} was not completed ({}); it stays unacked and comes back with the session",
                     getRouteId(), batch.size(), exchange.getException().getMessage());
-            if (isRunAllowed() && endpoint.getClient() instanceof DeferredConnectMqttClient d) {
-                // MQTT 5 sends unacked messages again only on a new connection
-                d.redeliverUnacked("a batch failed on route " + getRouteId());
+            if (endpoint.getClient() instanceof DeferredConnectMqttClient d) {
+                if (isRunAllowed()) {
+                    // MQTT 5 sends unacked messages again only on a new connection
+                    d.redeliverUnacked("a batch failed on route " + getRouteId());
+                } else {
+                    keepSession(); // stopping: the session must keep the batch
+                }
             }
             return;
         }

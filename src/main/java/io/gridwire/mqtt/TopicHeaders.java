@@ -37,6 +37,9 @@ public class TopicHeaders implements Processor {
     }
 
     private TopicPattern pattern(Endpoint from) {
+        if (from instanceof org.apache.camel.component.master.MasterEndpoint master) {
+            from = master.getEndpoint(); // a route that consumes on the leader only (master:gridwire:paho-mqtt5:...)
+        }
         if (!(from instanceof PahoMqtt5Endpoint mqtt) || mqtt.getTopic() == null) {
             return null;
         }

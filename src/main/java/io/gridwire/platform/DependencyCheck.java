@@ -133,7 +133,22 @@ public final class DependencyCheck extends AbstractHealthCheck {
 
     /** An MQTT connection gridwire subscribes with. */
     public static DependencyCheck mqtt(String id, DeferredConnectMqttClient client) {
+        return mqtt(id, client, () -> null);
+    }
+
+    /**
+     * An MQTT connection only the leader holds: UP with detail {@code standby} (naming the leader) while this instance
+     * does not lead, else as {@link #mqtt(String, DeferredConnectMqttClient)}.
+     *
+     * @param standby null while this instance should hold the connection, else why it does not
+     */
+    public static DependencyCheck mqtt(String id, DeferredConnectMqttClient client, java.util.function.Supplier<String> standby) {
         return new DependencyCheck(id, details -> {
+            String away = standby.get();
+            if (away != null) {
+                details.put("standby", away);
+                return null;
+            }
             details.put("broker", client.getServerURI());
             details.put("client_id", client.getClientId());
             if (client.isConnected()) {

@@ -67,6 +67,10 @@ public final class Platform {
         this.settings = s;
         this.instanceId = InstanceId.resolve(s.instanceId);
         this.clusterService = Resources.clusterService(s, instanceId);
+        // its views need the context and the service's configuration when they are made (the Kubernetes one refuses a
+        // null context and builds its lock configuration in init); initialising connects nothing
+        clusterService.setCamelContext(context);
+        org.apache.camel.support.service.ServiceHelper.initService(clusterService);
         this.leadership = new io.gridwire.cluster.Leadership(clusterService);
         PayloadTimestamps.configure(java.time.Instant.parse(s.timestampsEarliest), java.time.Duration.parse(s.timestampsMaxFutureSkew));
         this.meters = new Meters(context);
@@ -124,8 +128,22 @@ public final class Platform {
         addService(closing);
         // every topic a family registered, created once all configurations ran
         onStart("Kafka topics", kafkaTopics::ensure);
-        // who runs the singleton routes (master:gridwire:...): started with the context, before the routes
+        // who runs the singleton routes (master:gridwire:...): started with the context, before the routes; a stopping
+        // instance gives up leadership first, so a follower takes the singleton work over while this one drains
         addService(clusterService);
+        context.getManagementStrategy().addEventNotifier(new LifecycleNotifier() {
+            @Override
+            public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
+                return event instanceof org.apache.camel.spi.CamelEvent.CamelContextStoppingEvent;
+            }
+
+            @Override
+            public void notify(org.apache.camel.spi.CamelEvent event) {
+                if (clusterService instanceof io.gridwire.cluster.PostgresClusterService p) {
+                    p.resign();
+                }
+            }
+        });
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
             health.register(new DependencyCheck("cluster", details -> {
@@ -198,17 +216,39 @@ public final class Platform {
      */
     public DeferredConnectMqttClient ingestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
         DeferredConnectMqttClient client = Resources.mqttClient(settings, clientId(suffix), sessionExpirySeconds(), sharedGroup());
+        register(bean, client, DependencyCheck.mqtt(healthCheck, client), label, topicsProperty);
+        return client;
+    }
+
+    /**
+     * An ingest MQTT connection only the leader holds, for a route {@code master:gridwire:paho-mqtt5:...}: client id
+     * {@link #singletonClientId(String)} (the same on every instance, so a new leader takes over the session and what it
+     * queued), never shared, session expiry {@code mqtt.sessionExpirySeconds}; it connects when the route's consumer
+     * starts and disconnects, keeping the session, when this instance stops leading. Its health check is UP on a
+     * follower, naming the leader.
+     */
+    public DeferredConnectMqttClient leaderIngestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
+        DeferredConnectMqttClient client = Resources.mqttClient(settings, singletonClientId(suffix), settings.mqttSessionExpirySeconds, null);
+        leadership.onChange(leading -> {
+            if (!leading) {
+                client.standBy();
+            }
+        });
+        register(bean, client, DependencyCheck.mqtt(healthCheck, client, () -> leadership.isLeader() ? null
+                : "the leader (" + leadership.leaderId() + ") holds this connection"), label, topicsProperty);
+        return client;
+    }
+
+    private void register(String bean, DeferredConnectMqttClient client, DependencyCheck check, String label, String topicsProperty) {
         context.getRegistry().bind(bean, client);
         closeOnStop(client::shutdown);
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
-        DependencyCheck check = DependencyCheck.mqtt(healthCheck, client);
         if (health != null) {
             health.register(check);
         }
         // a topics key a route file gives a default for ({{key:default}}) may be absent from the properties
         banner.add(new BannerLine("MQTT", () -> "  " + label + " (" + context.getPropertiesComponent().resolveProperty(topicsProperty)
                 .orElse(topicsProperty + ", default in its route file") + "): " + StartupBanner.state(check.call())));
-        return client;
     }
 
     /**

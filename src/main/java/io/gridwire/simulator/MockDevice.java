@@ -28,6 +28,8 @@ public final class MockDevice {
     String realDeviceId;
     Instant createdAt;
     Instant updatedAt;
+    /** PostgreSQL's number for the stored definition (mock_devices.version): a bigger one is a newer definition. */
+    long version;
 
     double energyKwh;
     /** When the integral was last advanced (epoch ms), 0 while the device is not producing. */
@@ -48,8 +50,13 @@ public final class MockDevice {
         return id;
     }
 
-    /** Takes another copy's definition and switches (stored by another instance); energy and failure stay. */
+    /**
+     * Takes the stored copy's definition, switches and version (changed through another instance); this copy's energy
+     * stays unless the stored one is higher (energy never goes back), and so does its simulated failure.
+     */
     void takeDefinition(MockDevice d) {
+        version = d.version;
+        energyKwh = Math.max(energyKwh, d.energyKwh);
         name = d.name;
         type = d.type;
         location = d.location;

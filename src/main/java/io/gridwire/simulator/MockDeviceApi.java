@@ -34,7 +34,7 @@ public class MockDeviceApi {
 
     /** GET /api/v1/devices: 200 with every mock device (base_power kW, base_voltage V, energy kWh). */
     public Reply list() {
-        simulation.refreshCopy();
+        simulation.refreshCopy(false);
         return Reply.ok(devices.list());
     }
 
@@ -45,7 +45,7 @@ public class MockDeviceApi {
      * @throws ApiException 400/413 for an invalid body, 409 for an id that exists
      */
     public Reply create(@Body String body) throws Exception {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.created(manager.create(Http.object(body)));
     }
 
@@ -56,7 +56,7 @@ public class MockDeviceApi {
      * @throws ApiException 404 for an unknown id
      */
     public Reply get(@Header("id") String id) {
-        simulation.refreshCopy();
+        simulation.refreshCopy(false);
         return Reply.ok(devices.get(id));
     }
 
@@ -68,7 +68,7 @@ public class MockDeviceApi {
      * @throws ApiException 400/413 for an invalid body, 404 for an unknown id
      */
     public Reply update(@Header("id") String id, @Body String body) throws Exception {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.ok(manager.update(id, Http.object(body)));
     }
 
@@ -79,7 +79,7 @@ public class MockDeviceApi {
      * @throws ApiException 404 for an unknown id
      */
     public Reply delete(@Header("id") String id) throws Exception {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         manager.delete(id);
         return Reply.noContent();
     }
@@ -91,7 +91,7 @@ public class MockDeviceApi {
      * @throws ApiException 404 for an unknown id
      */
     public Reply readings(@Header("id") String id) {
-        simulation.refreshCopy();
+        simulation.refreshCopy(false);
         return Reply.ok(devices.readings(id));
     }
 
@@ -103,7 +103,7 @@ public class MockDeviceApi {
      * @throws ApiException 400/413 for an invalid body or command, 404 for an unknown id
      */
     public Reply command(@Header("id") String id, @Body String body) throws Exception {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.ok(manager.command(id, Http.object(body)));
     }
 
@@ -114,25 +114,25 @@ public class MockDeviceApi {
      * @throws ApiException 404 for an unknown id
      */
     public Reply simulate(@Header("id") String id) throws Exception {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.ok(simulation.simulate(id));
     }
 
     /** GET /api/v1/simulation/status: 200 with {@link MockDeviceSimulation#status}. */
     public Reply simulationStatus() {
-        simulation.refreshCopy();
+        simulation.refreshCopy(false);
         return Reply.ok(simulation.status());
     }
 
     /** POST /api/v1/simulation/start: 200 with the status afterwards. */
     public Reply simulationStart() {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.ok(simulation.start());
     }
 
     /** POST /api/v1/simulation/stop: 200 with the status afterwards. */
     public Reply simulationStop() {
-        simulation.refreshCopy();
+        simulation.refreshCopy(true);
         return Reply.ok(simulation.stop());
     }
 
@@ -143,7 +143,7 @@ public class MockDeviceApi {
      *         devices (how many)
      */
     public Reply health() {
-        simulation.refreshCopy();
+        simulation.refreshCopy(false);
         boolean connected = mqttConnected.getAsBoolean();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("status", connected ? "healthy" : "unhealthy");

@@ -172,6 +172,11 @@ public class MockDeviceManager {
             throw ApiException.badRequest("unknown command '" + Text.printable(command) + "'; expected one of "
                                           + String.join(", ", COMMANDS));
         }
+        if ((command.equals("trigger_failure") || command.equals("recover")) && !simulation.leads()) {
+            // a simulated failure lives in the memory of the instance running the rounds
+            throw ApiException.conflict("simulated failures run on the leader, instance " + simulation.leaderId()
+                                        + ": send " + command + " to it");
+        }
         Publication status;
         MockDevice d;
         synchronized (fleet) {

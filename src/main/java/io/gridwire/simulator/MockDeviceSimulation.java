@@ -12,6 +12,7 @@ import java.util.function.LongSupplier;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.gridwire.cluster.Leadership;
 import io.gridwire.api.ApiException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -47,8 +48,11 @@ public class MockDeviceSimulation {
     private volatile long lastPersistWarningMs;
     /** The fleet signature ({@link MockDeviceStore#shared}) last followed; null: follow at the next round. */
     private volatile String fleetSeen;
-    private volatile java.util.function.BooleanSupplier leading = () -> true;
+    /** Who runs the rounds; null: this instance alone. */
+    private volatile Leadership leadership;
     private volatile long copiedAtMs;
+    /** Set when this instance became leader: its next round first takes the fleet over from PostgreSQL. */
+    private volatile boolean takeOverPending;
 
     /** @param clock epoch ms */
     public MockDeviceSimulation(MockDevices fleet, MockDeviceStore store, Publisher publisher, Settings settings,
@@ -85,6 +89,10 @@ public class MockDeviceSimulation {
      * @throws JsonProcessingException a message cannot be written as JSON
      */
     public List<Publication> tick() throws JsonProcessingException {
+        if (takeOverPending) {
+            takeOverPending = false;
+            takeOver();
+        }
         followShared();
         if (!running) {
             return List.of();
@@ -197,31 +205,53 @@ public class MockDeviceSimulation {
         store.saveRunning(settings.running());
     }
 
-    /** Tells whether this instance runs the rounds (the leader); followers keep a copy for the API. */
-    public void setLeading(java.util.function.BooleanSupplier leading) {
-        this.leading = leading;
+    /**
+     * Shares the simulation between instances: the leader runs the rounds (route simulator-tick is master:), and takes
+     * the fleet over from PostgreSQL at its first round as leader; followers keep a copy for the API.
+     */
+    public void setLeadership(Leadership leadership) {
+        this.leadership = leadership;
+        leadership.onChange(leading -> {
+            if (leading) {
+                takeOverPending = true;
+            }
+        });
+    }
+
+    /** Whether this instance runs the rounds (always, without a leadership). */
+    public boolean leads() {
+        Leadership l = leadership;
+        return l == null || l.isLeader();
+    }
+
+    /** The instance running the rounds, for answers that send a caller there; null when unknown. */
+    public String leaderId() {
+        Leadership l = leadership;
+        return l == null ? null : l.leaderId();
     }
 
     /**
-     * This instance became the leader: the fleet as the previous leader left it (its energy stored at its last round),
-     * then whatever other instances changed.
-     *
-     * @throws SQLException PostgreSQL unavailable
+     * This instance became the leader: the fleet as the previous leader left it (energy as stored at its last round,
+     * or this copy's if higher), then whatever other instances changed.
      */
-    public void takeOver() throws SQLException {
-        int n = load();
-        fleetSeen = null;
-        followShared();
-        LOG.info("Simulation taken over as leader: {} mock devices, {}", n, running ? "running" : "stopped");
+    private void takeOver() {
+        try {
+            int n = load();
+            fleetSeen = null;
+            LOG.info("Simulation taken over as leader: {} mock devices", n);
+        } catch (SQLException e) {
+            LOG.warn("Simulation taken over as leader without reloading the fleet ({}); rounds go on with this copy", e.getMessage());
+        }
     }
 
     /**
      * On a follower, before an API call: its copy of the fleet reloaded from PostgreSQL (energy as of the leader's last
-     * round), at most once a second; nothing on the leader, whose fleet is the simulation itself.
+     * round) at most once a second, or always before a change ({@code beforeChange}), so the change starts from what is
+     * stored; nothing on the leader, whose fleet is the simulation itself.
      */
-    public void refreshCopy() {
+    public void refreshCopy(boolean beforeChange) {
         long now = clock.getAsLong();
-        if (leading.getAsBoolean() || now - copiedAtMs < 1000) {
+        if (leads() || !beforeChange && now - copiedAtMs < 1000) {
             return;
         }
         copiedAtMs = now;
@@ -243,12 +273,12 @@ public class MockDeviceSimulation {
             if (shared.running() != null) {
                 switchTo(shared.running(), " (as stored by another instance)");
             }
-            if (!shared.fleet().equals(fleetSeen)) {
+            if (!shared.fleetVersion().equals(fleetSeen)) {
                 int n = fleet.follow();
                 if (n > 0 && fleetSeen != null) {
-                    LOG.info("Simulation: took {} mock device changes stored by API calls or commands", n);
+                    LOG.info("Simulation: took {} mock device changes stored through other instances", n);
                 }
-                fleetSeen = shared.fleet();
+                fleetSeen = shared.fleetVersion();
             }
         } catch (SQLException e) {
             LOG.debug("changes of other instances not followed this round: {}", e.getMessage());

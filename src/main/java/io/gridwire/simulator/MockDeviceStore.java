@@ -29,7 +29,7 @@ public class MockDeviceStore {
         List<MockDevice> out = new ArrayList<>();
         try (Connection c = dataSource.getConnection();
              PreparedStatement st = c.prepareStatement("SELECT id, name, type, location, base_power, base_voltage, enabled, "
-                                                       + "online, energy_kwh, real_device_id, created_at, updated_at "
+                                                       + "online, energy_kwh, real_device_id, created_at, updated_at, version "
                                                        + "FROM mock_devices ORDER BY id");
              ResultSet rs = st.executeQuery()) {
             while (rs.next()) {
@@ -45,6 +45,7 @@ public class MockDeviceStore {
                 d.realDeviceId = rs.getString(10);
                 d.createdAt = rs.getTimestamp(11).toInstant();
                 d.updatedAt = rs.getTimestamp(12).toInstant();
+                d.version = rs.getLong(13);
                 out.add(d);
             }
         }
@@ -105,20 +106,25 @@ public class MockDeviceStore {
 
     /**
      * What the leader compares between rounds to follow changes made through other instances: whether the simulation
-     * runs (null before any instance stored it) and the fleet's signature (device count and newest definition change).
+     * runs (null before any instance stored it) and the fleet's version (device count and the highest definition
+     * version: any insert, update of the definition or delete changes it).
      */
-    public record Shared(Boolean running, String fleet) {
+    public record Shared(Boolean running, String fleetVersion) {
     }
 
-    /** @throws SQLException PostgreSQL unavailable */
+    /**
+     * The simulation's shared state as stored now.
+     *
+     * @throws SQLException PostgreSQL unavailable
+     */
     public Shared shared() throws SQLException {
         try (Connection c = dataSource.getConnection();
-             PreparedStatement st = c.prepareStatement("SELECT (SELECT running FROM simulation_state), count(*), max(updated_at) "
+             PreparedStatement st = c.prepareStatement("SELECT (SELECT running FROM simulation_state), count(*), max(version) "
                                                        + "FROM mock_devices");
              ResultSet rs = st.executeQuery()) {
             rs.next();
             Object running = rs.getObject(1);
-            return new Shared(running == null ? null : (Boolean) running, rs.getLong(2) + "/" + rs.getTimestamp(3));
+            return new Shared(running == null ? null : (Boolean) running, rs.getLong(2) + "/" + rs.getLong(3));
         }
     }
 

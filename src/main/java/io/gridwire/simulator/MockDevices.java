@@ -27,22 +27,32 @@ public class MockDevices {
     }
 
     /**
-     * Loads every device from the database; energy goes on from the stored value (kWh).
+     * Loads every device from the database; energy goes on from the stored value (kWh), or from this copy's if that is
+     * higher (a round whose energy could not be stored: energy never goes back). A device loaded again keeps its
+     * simulated failure.
      *
      * @return how many devices were loaded
      * @throws SQLException PostgreSQL unavailable
      */
     public synchronized int load() throws SQLException {
+        java.util.Map<String, MockDevice> before = new java.util.HashMap<>(devices);
         devices.clear();
         for (MockDevice d : store.loadAll()) {
-            devices.put(d.id, d);
+            MockDevice mine = before.get(d.id);
+            if (mine != null) {
+                mine.takeDefinition(d);
+                devices.put(d.id, mine);
+            } else {
+                devices.put(d.id, d);
+            }
         }
         return devices.size();
     }
 
     /**
      * Takes the definitions changed in the database (through another instance) since this fleet last saw them:
-     * devices added, removed, or with a newer {@code updated_at}; a kept device keeps its energy and simulated failure.
+     * devices added, removed, or with a higher {@code version}; a kept device keeps its energy (unless the stored one is
+     * higher) and its simulated failure.
      *
      * @return how many devices were added, changed or removed
      * @throws SQLException PostgreSQL unavailable
@@ -56,7 +66,7 @@ public class MockDevices {
             if (mine == null) {
                 devices.put(d.id, d);
                 changes++;
-            } else if (d.updatedAt.isAfter(mine.updatedAt)) {
+            } else if (d.version > mine.version) {
                 mine.takeDefinition(d);
                 changes++;
             }

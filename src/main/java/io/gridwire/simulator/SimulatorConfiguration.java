@@ -62,21 +62,10 @@ public class SimulatorConfiguration implements CamelConfiguration {
             publisher.start();
         });
         // the leader runs the rounds (simulator-tick is master:), from the fleet as the previous leader left it
-        simulation.setLeading(platform.leadership()::isLeader);
-        platform.leadership().onChange(leading -> {
-            if (leading && context.isStarted()) {
-                Thread t = new Thread(() -> {
-                    try {
-                        simulation.takeOver();
-                    } catch (Exception e) {
-                        LOG.warn("Simulation not reloaded after becoming leader ({}); the rounds go on with this copy", e.getMessage());
-                    }
-                }, "simulator-takeover");
-                t.setDaemon(true);
-                t.start();
-            }
-        });
-        platform.ingestClient("commandsMqttClient", "-commands", "mqtt-commands", "mock device commands", "mqtt.topics.energyCommands");
+        simulation.setLeadership(platform.leadership());
+        // commands change the leader's fleet (simulated failures live there): the leader alone takes them, under one
+        // client id whose session queues them across a change of leader
+        platform.leaderIngestClient("commandsMqttClient", "-commands", "mqtt-commands", "mock device commands", "mqtt.topics.energyCommands");
         platform.bannerLine("Simulator", () -> (simulation.running() ? "running" : "stopped") + " (" + devices.size()
                 + " mock devices, a reading each every " + intervalMs + " ms); API " + platform.httpUrl() + "/api/v1/devices");
     }

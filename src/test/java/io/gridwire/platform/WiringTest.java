@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
@@ -67,6 +68,26 @@ class WiringTest {
             assertTrue(problems.isEmpty(), String.join("\n", problems));
         } finally {
             Platform platform = Platform.of(context);
+            platform.tsdb().close();
+            ((HikariDataSource) platform.dataSource()).close();
+        }
+    }
+
+    /** cluster.service=kubernetes wires too (its view is made without a Kubernetes API; it connects when started). */
+    @Test
+    void theKubernetesLeaseElectionWires() throws Exception {
+        CamelContext context = new DefaultCamelContext();
+        Properties p = new Properties();
+        p.put("db.url", "jdbc:postgresql://127.0.0.1:1/nowhere");
+        p.put("cluster.service", "kubernetes");
+        p.put("gridwire.instance-id", "gridwire-0");
+        context.getPropertiesComponent().setLocation("classpath:application.properties");
+        context.getPropertiesComponent().setOverrideProperties(p);
+        Platform platform = Platform.of(context);
+        try {
+            assertEquals("Kubernetes Lease", platform.leadership().mechanism());
+            assertEquals("gridwire-0", platform.leadership().localId());
+        } finally {
             platform.tsdb().close();
             ((HikariDataSource) platform.dataSource()).close();
         }
