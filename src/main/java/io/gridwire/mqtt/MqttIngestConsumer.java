@@ -65,6 +65,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
     private volatile boolean accepting;
     private volatile java.time.Instant lastCommitted;
     private Thread gatherer;
+    /** kafka-first: reads the stored batches back into the route; null in direct mode. */
+    private AutoCloseable reader;
 
     MqttIngestConsumer(MqttIngestEndpoint endpoint, org.apache.camel.Processor processor) {
         super(endpoint, processor);
@@ -105,6 +107,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
             }
         });
         client.subscribe(endpoint.getTopic(), endpoint.getQos());
+        if (endpoint.getBuffer() != null) {
+            // kafka-first: what this route stored (on any instance) comes back here, through the route's sinks
+            reader = endpoint.getBuffer().read(getRouteId(), endpoint.getBatchSize(), this::routeStored);
+        }
     }
 
     @Override
@@ -118,6 +124,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
         if (gatherer != null) {
             gatherer.join(TimeUnit.SECONDS.toMillis(10));
             gatherer.interrupt();
+        }
+        if (reader != null) {
+            reader.close(); // what it had not committed is read again by the reader that takes the partitions over
+            reader = null;
         }
         super.doStop();
     }
@@ -177,15 +187,38 @@ public class MqttIngestConsumer extends DefaultConsumer {
             receiptKey = Receipts.key(topic, m.payload());
             original = receipts.original(receiptKey, m.connection(), d.sessionStartEpoch(), d.connectionAgeNanos());
         }
+        if (endpoint.getBuffer() != null) {
+            // kafka-first: stored as received (parsed by the reader); every copy takes the first receipt time
+            Instant at = original != null ? original : Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            m.body(new IngestBuffer.Stored(topic, m.payload(), key(topic), at));
+            if (m.qos() > 0 && receipts.enabled()) {
+                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), at, m.connection()));
+            }
+        } else {
+            Instant stamped = parse(m, original);
+            if (stamped != null && m.qos() > 0 && receipts.enabled()) {
+                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), stamped,
+                        m.connection()));
+            }
+        }
+        awaitingAck.incrementAndGet();
+        queue.add(m);
+    }
+
+    /**
+     * Runs the family's parser over one message (topic levels by name, the receipt time a payload without timestamp
+     * takes); a refusal, or a parser bug, marks it rejected with the reason.
+     *
+     * @param original the first receipt of the message (a copy's, or a stored message's), null for now
+     * @return the receipt time the payload took (it had no timestamp of its own), else null
+     */
+    private Instant parse(IngestMessage m, Instant original) {
         PayloadTimestamps.Receipt receipt = PayloadTimestamps.receivedAt(original);
         try {
             Map<String, Object> levels = new HashMap<>(4);
-            pattern.read(topic, levels);
-            m.body(endpoint.getParser().parse(topic, m.payload(), levels));
-            if (receipt.used() && m.qos() > 0 && receipts.enabled()) {
-                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), receipt.at(),
-                        m.connection()));
-            }
+            pattern.read(m.topic(), levels);
+            m.body(endpoint.getParser().parse(m.topic(), m.payload(), levels));
+            return receipt.used() ? receipt.at() : null;
         } catch (InvalidMessageException e) {
             m.reject(e);
         } catch (RuntimeException | StackOverflowError e) {
@@ -194,8 +227,84 @@ public class MqttIngestConsumer extends DefaultConsumer {
         } finally {
             PayloadTimestamps.done();
         }
-        awaitingAck.incrementAndGet();
-        queue.add(m);
+        return null;
+    }
+
+    /** The key a stored message goes under: the topic's first named level (the device id), else the topic. */
+    private String key(String topic) {
+        Map<String, Object> levels = new java.util.LinkedHashMap<>(4);
+        try {
+            pattern.read(topic, levels);
+        } catch (RuntimeException e) {
+            return topic;
+        }
+        return levels.values().stream().filter(java.util.Objects::nonNull).map(String::valueOf).findFirst().orElse(topic);
+    }
+
+    /**
+     * kafka-first, the reader's side: a stored batch parsed (with each message's first receipt time) and taken through
+     * the route, waiting for it; returns once every sink committed it or stored its refusals as dead letters.
+     *
+     * @throws Exception the route did not complete the batch (it is read again)
+     */
+    private void routeStored(List<IngestBuffer.Stored> stored) throws Exception {
+        List<IngestMessage> batch = new ArrayList<>(stored.size());
+        for (IngestBuffer.Stored s : stored) {
+            IngestMessage m = new IngestMessage(s.topic(), s.payload(), 0, 0, 0);
+            parse(m, s.receivedAt());
+            batch.add(m);
+        }
+        Exchange exchange = createExchange(false);
+        try {
+            exchange.getMessage().setBody(batch);
+            getProcessor().process(exchange);
+            if (exchange.getException() != null) {
+                throw exchange.getException();
+            }
+            count(batch);
+        } finally {
+            releaseExchange(exchange, false);
+        }
+    }
+
+    /**
+     * kafka-first, the MQTT side: the batch stored in the buffer (retried with backoff while it cannot be), then acked.
+     * Stopping before it could be stored leaves it unacked: it comes back with the session.
+     */
+    private void storeThenAck(List<IngestMessage> batch) {
+        List<IngestBuffer.Stored> stored = new ArrayList<>(batch.size());
+        batch.forEach(m -> stored.add((IngestBuffer.Stored) m.body()));
+        long delayMs = 200;
+        long warnedAt = 0;
+        while (true) {
+            try {
+                endpoint.getBuffer().store(getRouteId(), stored);
+                break;
+            } catch (Exception e) {
+                if (!isRunAllowed()) {
+                    awaitingAck.addAndGet(-batch.size());
+                    keepSession();
+                    LOG.warn("{}: stopping with a batch of {} not stored ({}); it stays unacked and comes back with the session",
+                            getRouteId(), batch.size(), e.getMessage());
+                    return;
+                }
+                if (System.currentTimeMillis() - warnedAt > 30_000) {
+                    warnedAt = System.currentTimeMillis();
+                    LOG.warn("{}: cannot store a batch of {} ({}); it waits unacked, retrying", getRouteId(), batch.size(), e.getMessage());
+                }
+                try {
+                    Thread.sleep(delayMs);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    awaitingAck.addAndGet(-batch.size());
+                    keepSession();
+                    return;
+                }
+                delayMs = Math.min(delayMs * 2, 5000);
+            }
+        }
+        ack(batch);
+        awaitingAck.addAndGet(-batch.size());
     }
 
     /** Cuts batches and sends each into the route; ends once stopped and the queue is drained. */
@@ -230,6 +339,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
     }
 
     private void route(List<IngestMessage> batch) {
+        if (endpoint.getBuffer() != null) {
+            storeThenAck(batch);
+            return;
+        }
         Exchange exchange = createExchange(false);
         exchange.getMessage().setBody(batch);
         getAsyncProcessor().process(exchange, doneSync -> {
@@ -268,13 +381,26 @@ public class MqttIngestConsumer extends DefaultConsumer {
             }
             return;
         }
-        MqttClient client = endpoint.getClient();
-        int current = connection();
+        count(batch);
+        ack(batch);
+        awaitingAck.addAndGet(-batch.size());
+    }
+
+    /** Counts a completed batch's messages: committed in every sink, or dead letters. */
+    private void count(List<IngestMessage> batch) {
         for (IngestMessage m : batch) {
             (m.rejected() ? deadLettered : committed).incrementAndGet();
             if (!m.rejected()) {
                 lastCommitted = java.time.Instant.now();
             }
+        }
+    }
+
+    /** Acks each message of the batch on the connection it arrived on (see {@link DeferredConnectMqttClient#connectionEpoch()}). */
+    private void ack(List<IngestMessage> batch) {
+        MqttClient client = endpoint.getClient();
+        int current = connection();
+        for (IngestMessage m : batch) {
             try {
                 if (m.qos() > 0 && m.connection() == current) {
                     client.messageArrivedComplete(m.mqttId(), m.qos());
@@ -290,6 +416,5 @@ public class MqttIngestConsumer extends DefaultConsumer {
                         e.getMessage());
             }
         }
-        awaitingAck.addAndGet(-batch.size());
     }
 }

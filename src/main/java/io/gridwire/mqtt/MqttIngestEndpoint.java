@@ -22,6 +22,7 @@ public class MqttIngestEndpoint extends DefaultEndpoint {
     private int qos = 1;
     private int batchSize = 1000;
     private long maxDelayMs = 50;
+    private IngestBuffer buffer;
 
     MqttIngestEndpoint(String uri, MqttIngestComponent component, String topic) {
         super(uri, component);
@@ -85,6 +86,15 @@ public class MqttIngestEndpoint extends DefaultEndpoint {
 
     public void setBatchSize(int batchSize) {
         this.batchSize = batchSize;
+    }
+
+    /** The durable buffer between MQTT and the route (kafka-first mode); null: direct. */
+    public IngestBuffer getBuffer() {
+        return buffer;
+    }
+
+    public void setBuffer(IngestBuffer buffer) {
+        this.buffer = buffer;
     }
 
     public long getMaxDelayMs() {

@@ -56,6 +56,8 @@ public final class Platform {
     private final String instanceId;
     private final org.apache.camel.cluster.CamelClusterService clusterService;
     private final io.gridwire.cluster.Leadership leadership;
+    /** kafka-first mode's buffer; null in direct mode. */
+    private final io.gridwire.sink.KafkaIngestBuffer ingestBuffer;
     private final List<BannerLine> banner = Collections.synchronizedList(new ArrayList<>());
 
     /** A line of the start-up block: its label (MQTT subscriptions are indented under "MQTT") and its text. */
@@ -83,6 +85,12 @@ public final class Platform {
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
         this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
+        this.ingestBuffer = switch (s.mode.trim()) {
+            case "direct" -> null;
+            case "kafka-first" -> new io.gridwire.sink.KafkaIngestBuffer(new io.gridwire.sink.KafkaIngestBuffer.Settings(s.kafkaBootstrap,
+                    s.kafkaFirstTopicPrefix, s.kafkaFirstGroupPrefix, s.kafkaFirstRetentionMs, s.kafkaFirstSendTimeoutMs), kafkaTopics, meters);
+            default -> throw new IllegalArgumentException("gridwire.mode (GRIDWIRE_MODE) '" + s.mode + "': direct or kafka-first");
+        };
         // registered first, so closed last (newest first): the TSDB client, then the pool
         this.closing = new ClosingService();
         if (dataSource instanceof AutoCloseable pool) {
@@ -128,6 +136,24 @@ public final class Platform {
         addService(closing);
         // every topic a family registered, created once all configurations ran
         onStart("Kafka topics", kafkaTopics::ensure);
+        if (ingestBuffer != null) {
+            // every mqtt-ingest: route stores its batches here and routes what its sink workers read back
+            registry.bind(io.gridwire.mqtt.IngestBuffer.BEAN, ingestBuffer);
+            closeOnStop(ingestBuffer);
+            HealthCheckRegistry checks = HealthCheckRegistry.get(context);
+            if (checks != null) {
+                checks.register(new DependencyCheck("kafka-first", details -> {
+                    for (var w : ingestBuffer.status()) {
+                        details.put(w.route(), "lag " + w.lag() + ", " + Math.round(w.ratePerSecond()) + " records/s, "
+                                + w.committed() + " committed" + (w.lastError() == null ? "" : ", last error: " + w.lastError()));
+                    }
+                    return null;
+                }));
+            }
+        }
+        bannerLine("Mode", () -> ingestBuffer == null ? "direct (each ingest route writes its sinks, then acks MQTT)"
+                : "kafka-first (raw messages to Kafka topics " + settings.kafkaFirstTopicPrefix + "<route>, acked once Kafka has them; "
+                  + "sink workers in consumer groups " + settings.kafkaFirstGroupPrefix + "<route>)");
         // who runs the singleton routes (master:gridwire:...): started with the context, before the routes; a stopping
         // instance gives up leadership first, so a follower takes the singleton work over while this one drains
         addService(clusterService);
@@ -159,6 +185,11 @@ public final class Platform {
         bannerLine("Cluster", () -> "instance " + instanceId + (leadership.isLeader() ? ", leader" : ", follower of "
                 + leadership.leaderId()) + " (" + leadership.mechanism() + "; members " + leadership.members() + "), "
                 + (sharedGroup() == null ? "MQTT subscriptions not shared" : "MQTT shared group " + sharedGroup()));
+    }
+
+    /** kafka-first mode's buffer (raw topics, sink workers, replay); null in direct mode. */
+    public io.gridwire.sink.KafkaIngestBuffer ingestBuffer() {
+        return ingestBuffer;
     }
 
     /** Who leads the singleton work (routes {@code master:gridwire:...}), and changes of it. */

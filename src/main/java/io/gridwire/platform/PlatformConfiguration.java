@@ -60,7 +60,9 @@ public class PlatformConfiguration implements CamelConfiguration {
         registry.bind("apiReplies", new ApiReplies(apiErrors));
         registry.bind("deadLetterApi", new DeadLetterApi(platform.dataSource(), platform.sender("-replay", "replaying dead letters"), apiAuth));
 
+        registry.bind("kafkaFirstApi", new KafkaFirstApi(platform.ingestBuffer()));
         platform.bannerLine("APIs", () -> platform.httpUrl() + "/api/v1/dead-letters");
+        platform.bannerLine("APIs", () -> platform.httpUrl() + "/api/v1/kafka-first");
         healthChecks(context, platform);
 
         HawtioConsole hawtio = hawtioConsole();

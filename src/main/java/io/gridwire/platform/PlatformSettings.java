@@ -40,6 +40,12 @@ final class PlatformSettings {
     @PropertyInject("mqtt.connectRetrySeconds") int mqttConnectRetrySeconds;
     @PropertyInject("mqtt.maxPayloadBytes") int maxPayloadBytes;
 
+    @PropertyInject("gridwire.mode") String mode;
+    @PropertyInject("kafkaFirst.topicPrefix") String kafkaFirstTopicPrefix;
+    @PropertyInject("kafkaFirst.groupPrefix") String kafkaFirstGroupPrefix;
+    @PropertyInject("kafkaFirst.retentionMs") long kafkaFirstRetentionMs;
+    @PropertyInject("kafkaFirst.sendTimeoutMs") long kafkaFirstSendTimeoutMs;
+
     @PropertyInject("cluster.service") String clusterService;
     @PropertyInject("cluster.checkIntervalMs") long clusterCheckIntervalMs;
     @PropertyInject(value = "cluster.kubernetes.namespace", defaultValue = " ") String clusterKubernetesNamespace;
