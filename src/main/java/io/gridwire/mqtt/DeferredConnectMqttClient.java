@@ -1,5 +1,6 @@
 package io.gridwire.mqtt;
 
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -129,31 +130,9 @@ public class DeferredConnectMqttClient extends MqttClient {
      * with it).
      */
     public boolean drainSubscriptions(long timeoutMs) {
-        java.util.List<IMqttToken> tokens = new java.util.ArrayList<>();
-        for (String f : java.util.List.copyOf(consumerFilters)) {
-            if (subscriptions.drop(f) && isConnected()) {
-                try {
-                    tokens.add(subscriptions.unsubscribe(f));
-                } catch (MqttException e) {
-                    LOG.warn("MQTT client {}: unsubscribing from {} failed: {}", getClientId(), f, e.getMessage());
-                }
-            }
-        }
+        List<String> filters = List.copyOf(consumerFilters);
         consumerFilters.clear();
-        long deadline = System.currentTimeMillis() + timeoutMs;
-        boolean all = isConnected();
-        for (IMqttToken t : tokens) {
-            try {
-                t.waitForCompletion(Math.max(1, deadline - System.currentTimeMillis()));
-                int[] codes = t.getReasonCodes();
-                if (!t.isComplete() || codes != null && java.util.Arrays.stream(codes).anyMatch(c -> c >= 0x80)) {
-                    all = false;
-                }
-            } catch (MqttException e) {
-                all = false;
-            }
-        }
-        return all;
+        return subscriptions.leave(filters, timeoutMs, isConnected());
     }
 
     /** Where the consumer subscribes to this topic, the subscriptions are managed with add/removeSubscription instead. */

@@ -68,6 +68,37 @@ final class ManagedSubscriptions {
         return token;
     }
 
+    /**
+     * Unsubscribes from the filters (no longer wanted) and waits for the broker's UNSUBACKs, at most {@code timeoutMs};
+     * true when every one came with success (false when one was refused, or not {@code connected}).
+     */
+    boolean leave(java.util.Collection<String> filters, long timeoutMs, boolean connected) {
+        java.util.List<IMqttToken> tokens = new java.util.ArrayList<>();
+        for (String f : filters) {
+            if (drop(f) && connected) {
+                try {
+                    tokens.add(unsubscribe(f));
+                } catch (MqttException e) {
+                    LOG.warn("MQTT client {}: unsubscribing from {} failed: {}", client.getClientId(), f, e.getMessage());
+                }
+            }
+        }
+        long deadline = System.currentTimeMillis() + timeoutMs;
+        boolean all = connected;
+        for (IMqttToken t : tokens) {
+            try {
+                t.waitForCompletion(Math.max(1, deadline - System.currentTimeMillis()));
+                int[] codes = t.getReasonCodes();
+                if (!t.isComplete() || codes != null && java.util.Arrays.stream(codes).anyMatch(c -> c >= 0x80)) {
+                    all = false;
+                }
+            } catch (MqttException e) {
+                all = false;
+            }
+        }
+        return all;
+    }
+
     /** Subscribes to every wanted filter on a new connection; the first that cannot be sent throws. */
     void subscribeAll() throws MqttException {
         for (var s : wanted.entrySet()) {

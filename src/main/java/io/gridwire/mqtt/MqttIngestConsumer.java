@@ -1,14 +1,11 @@
 package io.gridwire.mqtt;
 
-import io.gridwire.message.PayloadTimestamps;
 
 import io.gridwire.message.PayloadParser;
 
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -21,7 +18,6 @@ import org.eclipse.paho.mqttv5.common.MqttMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import io.gridwire.message.InvalidMessageException;
 
 /**
  * Consumer of an {@code mqtt-ingest:} route: one Camel exchange per batch of MQTT messages, acked only once the route
@@ -47,6 +43,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
 
     private final MqttIngestEndpoint endpoint;
     private final TopicPattern pattern;
+    /** Topic levels and the family's parser, for each message (received, or read back from the buffer). */
+    private final MessageReading reading;
+    /** kafka-first: the buffer's two sides; null in direct mode. */
+    private final StoredBatches stored;
     private final LinkedBlockingQueue<IngestMessage> queue = new LinkedBlockingQueue<>();
     private final AtomicInteger awaitingAck = new AtomicInteger();
     private final java.util.concurrent.atomic.AtomicLong received = new java.util.concurrent.atomic.AtomicLong();
@@ -72,6 +72,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
         super(endpoint, processor);
         this.endpoint = endpoint;
         this.pattern = TopicPattern.of(endpoint.getTopic());
+        this.reading = new MessageReading(pattern, endpoint.getParser());
+        this.stored = endpoint.getBuffer() == null ? null : new StoredBatches(this, endpoint.getBuffer(), reading);
         // the broker keeps a message for its resent copy no longer than the session lasts
         Long expiry = endpoint.getClient() instanceof DeferredConnectMqttClient d ? d.sessionExpirySeconds() : null;
         this.receipts = new Receipts(100_000, expiry == null ? TimeUnit.DAYS.toSeconds(1) : expiry);
@@ -80,6 +82,11 @@ public class MqttIngestConsumer extends DefaultConsumer {
     /** Messages received and not yet acked (queued, in a batch the route works on, or waiting for their ack). */
     public int awaitingAck() {
         return awaitingAck.get();
+    }
+
+    /** A batch's messages acked or given up (stopping): no longer awaiting their ack. */
+    void settled(int messages) {
+        awaitingAck.addAndGet(-messages);
     }
 
     /** When a batch last completed with a message committed in every sink; null before the first. */
@@ -109,7 +116,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
         client.subscribe(endpoint.getTopic(), endpoint.getQos());
         if (endpoint.getBuffer() != null) {
             // kafka-first: what this route stored (on any instance) comes back here, through the route's sinks
-            reader = endpoint.getBuffer().read(getRouteId(), endpoint.getBatchSize(), this::routeStored);
+            reader = endpoint.getBuffer().read(getRouteId(), endpoint.getBatchSize(), stored::route);
         }
     }
 
@@ -190,12 +197,12 @@ public class MqttIngestConsumer extends DefaultConsumer {
         if (endpoint.getBuffer() != null) {
             // kafka-first: stored as received (parsed by the reader); every copy takes the first receipt time
             Instant at = original != null ? original : Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-            m.body(new IngestBuffer.Stored(topic, m.payload(), key(topic), at));
+            m.body(new IngestBuffer.Stored(topic, m.payload(), reading.key(topic), at));
             if (m.qos() > 0 && receipts.enabled()) {
                 m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), at, m.connection()));
             }
         } else {
-            Instant stamped = parse(m, original);
+            Instant stamped = reading.parse(m, original);
             if (stamped != null && m.qos() > 0 && receipts.enabled()) {
                 m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), stamped,
                         m.connection()));
@@ -203,108 +210,6 @@ public class MqttIngestConsumer extends DefaultConsumer {
         }
         awaitingAck.incrementAndGet();
         queue.add(m);
-    }
-
-    /**
-     * Runs the family's parser over one message (topic levels by name, the receipt time a payload without timestamp
-     * takes); a refusal, or a parser bug, marks it rejected with the reason.
-     *
-     * @param original the first receipt of the message (a copy's, or a stored message's), null for now
-     * @return the receipt time the payload took (it had no timestamp of its own), else null
-     */
-    private Instant parse(IngestMessage m, Instant original) {
-        PayloadTimestamps.Receipt receipt = PayloadTimestamps.receivedAt(original);
-        try {
-            Map<String, Object> levels = new HashMap<>(4);
-            pattern.read(m.topic(), levels);
-            m.body(endpoint.getParser().parse(m.topic(), m.payload(), levels));
-            return receipt.used() ? receipt.at() : null;
-        } catch (InvalidMessageException e) {
-            m.reject(e);
-        } catch (RuntimeException | StackOverflowError e) {
-            // a parser bug must not stop the route: the message becomes a dead letter that says so
-            m.reject(new InvalidMessageException("could not be read: " + e));
-        } finally {
-            PayloadTimestamps.done();
-        }
-        return null;
-    }
-
-    /** The key a stored message goes under: the topic's first named level (the device id), else the topic. */
-    private String key(String topic) {
-        Map<String, Object> levels = new java.util.LinkedHashMap<>(4);
-        try {
-            pattern.read(topic, levels);
-        } catch (RuntimeException e) {
-            return topic;
-        }
-        return levels.values().stream().filter(java.util.Objects::nonNull).map(String::valueOf).findFirst().orElse(topic);
-    }
-
-    /**
-     * kafka-first, the reader's side: a stored batch parsed (with each message's first receipt time) and taken through
-     * the route, waiting for it; returns once every sink committed it or stored its refusals as dead letters.
-     *
-     * @throws Exception the route did not complete the batch (it is read again)
-     */
-    private void routeStored(List<IngestBuffer.Stored> stored) throws Exception {
-        List<IngestMessage> batch = new ArrayList<>(stored.size());
-        for (IngestBuffer.Stored s : stored) {
-            IngestMessage m = new IngestMessage(s.topic(), s.payload(), 0, 0, 0);
-            parse(m, s.receivedAt());
-            batch.add(m);
-        }
-        Exchange exchange = createExchange(false);
-        try {
-            exchange.getMessage().setBody(batch);
-            getProcessor().process(exchange);
-            if (exchange.getException() != null) {
-                throw exchange.getException();
-            }
-            count(batch);
-        } finally {
-            releaseExchange(exchange, false);
-        }
-    }
-
-    /**
-     * kafka-first, the MQTT side: the batch stored in the buffer (retried with backoff while it cannot be), then acked.
-     * Stopping before it could be stored leaves it unacked: it comes back with the session.
-     */
-    private void storeThenAck(List<IngestMessage> batch) {
-        List<IngestBuffer.Stored> stored = new ArrayList<>(batch.size());
-        batch.forEach(m -> stored.add((IngestBuffer.Stored) m.body()));
-        long delayMs = 200;
-        long warnedAt = 0;
-        while (true) {
-            try {
-                endpoint.getBuffer().store(getRouteId(), stored);
-                break;
-            } catch (Exception e) {
-                if (!isRunAllowed()) {
-                    awaitingAck.addAndGet(-batch.size());
-                    keepSession();
-                    LOG.warn("{}: stopping with a batch of {} not stored ({}); it stays unacked and comes back with the session",
-                            getRouteId(), batch.size(), e.getMessage());
-                    return;
-                }
-                if (System.currentTimeMillis() - warnedAt > 30_000) {
-                    warnedAt = System.currentTimeMillis();
-                    LOG.warn("{}: cannot store a batch of {} ({}); it waits unacked, retrying", getRouteId(), batch.size(), e.getMessage());
-                }
-                try {
-                    Thread.sleep(delayMs);
-                } catch (InterruptedException ie) {
-                    Thread.currentThread().interrupt();
-                    awaitingAck.addAndGet(-batch.size());
-                    keepSession();
-                    return;
-                }
-                delayMs = Math.min(delayMs * 2, 5000);
-            }
-        }
-        ack(batch);
-        awaitingAck.addAndGet(-batch.size());
     }
 
     /** Cuts batches and sends each into the route; ends once stopped and the queue is drained. */
@@ -339,8 +244,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
     }
 
     private void route(List<IngestMessage> batch) {
-        if (endpoint.getBuffer() != null) {
-            storeThenAck(batch);
+        if (stored != null) {
+            stored.storeThenAck(batch);
             return;
         }
         Exchange exchange = createExchange(false);
@@ -354,7 +259,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
         });
     }
 
-    private void keepSession() {
+    /** A message left unacked while stopping: the session (shared) must stay. */
+    void keepSession() {
         leftBehind = true;
         if (endpoint.getClient() instanceof DeferredConnectMqttClient d) {
             d.setDrained(false);
@@ -387,7 +293,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
     }
 
     /** Counts a completed batch's messages: committed in every sink, or dead letters. */
-    private void count(List<IngestMessage> batch) {
+    void count(List<IngestMessage> batch) {
         for (IngestMessage m : batch) {
             (m.rejected() ? deadLettered : committed).incrementAndGet();
             if (!m.rejected()) {
@@ -397,7 +303,7 @@ public class MqttIngestConsumer extends DefaultConsumer {
     }
 
     /** Acks each message of the batch on the connection it arrived on (see {@link DeferredConnectMqttClient#connectionEpoch()}). */
-    private void ack(List<IngestMessage> batch) {
+    void ack(List<IngestMessage> batch) {
         MqttClient client = endpoint.getClient();
         int current = connection();
         for (IngestMessage m : batch) {

@@ -35,15 +35,7 @@ class WiringTest {
 
     @Test
     void everyConfigurationWiresWithoutServicesAndEveryRouteReferenceResolves() throws Exception {
-        CamelContext context = new DefaultCamelContext();
-        Properties nowhere = new Properties();
-        nowhere.put("db.url", "jdbc:postgresql://127.0.0.1:1/nowhere");
-        nowhere.put("kafka.bootstrap.servers", "127.0.0.1:1");
-        nowhere.put("influx.url", "http://127.0.0.1:1");
-        nowhere.put("mqtt.broker.port", "1");
-        nowhere.put("hawtio.enabled", "false");
-        context.getPropertiesComponent().setLocation("classpath:application.properties");
-        context.getPropertiesComponent().setOverrideProperties(nowhere);
+        CamelContext context = nowhere(Map.of());
         long t0 = System.nanoTime();
         Set<Class<?>> configurations = PluginHelper.getPackageScanClassResolver(context)
                 .findImplementations(CamelConfiguration.class, "io.gridwire");
@@ -76,21 +68,32 @@ class WiringTest {
     /** cluster.service=kubernetes wires too (its view is made without a Kubernetes API; it connects when started). */
     @Test
     void theKubernetesLeaseElectionWires() throws Exception {
-        CamelContext context = new DefaultCamelContext();
-        Properties p = new Properties();
-        p.put("db.url", "jdbc:postgresql://127.0.0.1:1/nowhere");
-        p.put("cluster.service", "kubernetes");
-        p.put("gridwire.instance-id", "gridwire-0");
-        context.getPropertiesComponent().setLocation("classpath:application.properties");
-        context.getPropertiesComponent().setOverrideProperties(p);
+        CamelContext context = nowhere(Map.of("cluster.service", "kubernetes", "gridwire.instance-id", "gridwire-0",
+                "gridwire.mode", "kafka-first"));
         Platform platform = Platform.of(context);
         try {
             assertEquals("Kubernetes Lease", platform.leadership().mechanism());
             assertEquals("gridwire-0", platform.leadership().localId());
+            assertTrue(platform.ingestBuffer() != null, "kafka-first mode wires its buffer");
         } finally {
             platform.tsdb().close();
             ((HikariDataSource) platform.dataSource()).close();
         }
+    }
+
+    /** A context with the packaged configuration, every dependency at a closed port, plus the extra properties. */
+    private static CamelContext nowhere(Map<String, String> extra) {
+        CamelContext context = new DefaultCamelContext();
+        Properties nowhere = new Properties();
+        nowhere.put("db.url", "jdbc:postgresql://127.0.0.1:1/nowhere");
+        nowhere.put("kafka.bootstrap.servers", "127.0.0.1:1");
+        nowhere.put("influx.url", "http://127.0.0.1:1");
+        nowhere.put("mqtt.broker.port", "1");
+        nowhere.put("hawtio.enabled", "false");
+        nowhere.putAll(extra);
+        context.getPropertiesComponent().setLocation("classpath:application.properties");
+        context.getPropertiesComponent().setOverrideProperties(nowhere);
+        return context;
     }
 
     record Reference(String file, String bean, String method) {
