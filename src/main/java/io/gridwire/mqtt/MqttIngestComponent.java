@@ -18,7 +18,9 @@ public class MqttIngestComponent extends DefaultComponent {
         MqttIngestEndpoint endpoint = new MqttIngestEndpoint(uri, this, remaining);
         setProperties(endpoint, parameters);
         // kafka-first mode: the platform binds the buffer every ingest route stores its batches in
-        endpoint.setBuffer(getCamelContext().getRegistry().lookupByNameAndType(IngestBuffer.BEAN, IngestBuffer.class));
+        if (endpoint.isKafkaFirst()) {
+            endpoint.setBuffer(getCamelContext().getRegistry().lookupByNameAndType(IngestBuffer.BEAN, IngestBuffer.class));
+        }
         endpoint.validate();
         return endpoint;
     }

@@ -113,6 +113,10 @@ public class MqttIngestConsumer extends DefaultConsumer {
                 receive(topic, message);
             }
         });
+        if (endpoint.getBuffer() != null) {
+            // the raw topic exists, with its configured partitions, before the first message is stored
+            endpoint.getBuffer().prepare(getRouteId());
+        }
         client.subscribe(endpoint.getTopic(), endpoint.getQos());
         if (endpoint.getBuffer() != null) {
             // kafka-first: what this route stored (on any instance) comes back here, through the route's sinks

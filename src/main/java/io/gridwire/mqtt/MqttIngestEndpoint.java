@@ -11,8 +11,8 @@ import org.eclipse.paho.mqttv5.client.MqttClient;
 /**
  * An {@code mqtt-ingest:} subscription. Options: {@code client} (the MQTT client, a {@link DeferredConnectMqttClient}
  * with manual acks), {@code parser} (the family's {@link PayloadParser}), {@code qos} (default 1), {@code batchSize}
- * (messages per exchange at most, default 1000) and {@code maxDelayMs} (how long the first message of a batch waits for
- * more, default 50 ms). Consumer only.
+ * (messages per exchange at most, default 1000), {@code maxDelayMs} (how long the first message of a batch waits for
+ * more, default 50 ms) and {@code kafkaFirst} (take the kafka-first buffer in that mode, default true). Consumer only.
  */
 public class MqttIngestEndpoint extends DefaultEndpoint {
 
@@ -23,6 +23,7 @@ public class MqttIngestEndpoint extends DefaultEndpoint {
     private int batchSize = 1000;
     private long maxDelayMs = 50;
     private IngestBuffer buffer;
+    private boolean kafkaFirst = true;
 
     MqttIngestEndpoint(String uri, MqttIngestComponent component, String topic) {
         super(uri, component);
@@ -95,6 +96,18 @@ public class MqttIngestEndpoint extends DefaultEndpoint {
 
     public void setBuffer(IngestBuffer buffer) {
         this.buffer = buffer;
+    }
+
+    /**
+     * Whether this route takes the kafka-first buffer when the platform runs in that mode (default true); false keeps
+     * it direct (the PDU socket brokers' routes, which come and go with their sockets' settings).
+     */
+    public boolean isKafkaFirst() {
+        return kafkaFirst;
+    }
+
+    public void setKafkaFirst(boolean kafkaFirst) {
+        this.kafkaFirst = kafkaFirst;
     }
 
     public long getMaxDelayMs() {

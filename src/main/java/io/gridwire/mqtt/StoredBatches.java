@@ -3,6 +3,7 @@ package io.gridwire.mqtt;
 import java.util.ArrayList;
 import java.util.List;
 
+import io.gridwire.message.InvalidMessageException;
 import org.apache.camel.Exchange;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,21 +32,28 @@ final class StoredBatches {
      *
      * @throws Exception the route did not complete the batch (it is read again)
      */
-    void route(List<IngestBuffer.Stored> stored) throws Exception {
+    void route(List<IngestBuffer.Stored> stored, boolean replay) throws Exception {
         List<IngestMessage> batch = new ArrayList<>(stored.size());
         for (IngestBuffer.Stored s : stored) {
             IngestMessage m = new IngestMessage(s.topic(), s.payload(), 0, 0, 0);
-            reading.parse(m, s.receivedAt());
+            if (s.refused() != null) {
+                m.reject(new InvalidMessageException(s.refused()));
+            } else {
+                reading.parse(m, s.receivedAt());
+            }
             batch.add(m);
         }
         Exchange exchange = consumer.createExchange(false);
         try {
             exchange.getMessage().setBody(batch);
+            exchange.setProperty(IngestBuffer.REPLAY, replay);
             consumer.getProcessor().process(exchange);
             if (exchange.getException() != null) {
                 throw exchange.getException();
             }
-            consumer.count(batch);
+            if (!replay) {
+                consumer.count(batch);
+            }
         } finally {
             consumer.releaseExchange(exchange, false);
         }
@@ -64,6 +72,10 @@ final class StoredBatches {
             try {
                 buffer.store(consumer.getRouteId(), stored);
                 break;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                giveBack(batch, "interrupted");
+                return;
             } catch (Exception e) {
                 if (!consumer.isRunAllowed()) {
                     giveBack(batch, e.getMessage());

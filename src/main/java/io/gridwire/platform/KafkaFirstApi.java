@@ -32,7 +32,9 @@ public class KafkaFirstApi {
 
     /**
      * GET /api/v1/kafka-first: 200 with the mode and, per ingest route this instance reads, its raw topic, consumer
-     * group, lag (records not yet committed in its partitions), catch-up rate (records/s) and committed count.
+     * group, lag (records the group has not committed, over every instance's partitions), catch-up rate (records/s of
+     * this instance's worker), committed (by this instance since it started), whether the worker runs, its last error
+     * and a running replay's progress.
      */
     public Reply status() {
         Map<String, Object> m = new LinkedHashMap<>();
@@ -47,7 +49,9 @@ public class KafkaFirstApi {
                 r.put("lag", w.lag());
                 r.put("catch_up_rate", Math.round(w.ratePerSecond()));
                 r.put("committed", w.committed());
+                r.put("running", w.alive());
                 r.put("last_error", w.lastError());
+                r.put("replay", w.replay());
                 workers.add(r);
             }
         }
@@ -60,7 +64,7 @@ public class KafkaFirstApi {
      * re-applied (offsets per partition, record count); the replay runs in the background and logs when done.
      *
      * @throws ApiException 400 for a missing or malformed field, 404 for a route this instance does not read, 409 in
-     *                      direct mode
+     *                      direct mode or while a replay of the route runs
      */
     public Reply replay(@Body String body) {
         if (buffer == null) {
@@ -79,6 +83,8 @@ public class KafkaFirstApi {
             r = buffer.replay(route, from);
         } catch (IllegalArgumentException e) {
             throw ApiException.notFound(e.getMessage());
+        } catch (IllegalStateException e) {
+            throw ApiException.conflict(e.getMessage());
         }
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("route", r.route());

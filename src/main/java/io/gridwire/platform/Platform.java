@@ -88,7 +88,8 @@ public final class Platform {
         this.ingestBuffer = switch (s.mode.trim()) {
             case "direct" -> null;
             case "kafka-first" -> new io.gridwire.sink.KafkaIngestBuffer(new io.gridwire.sink.KafkaIngestBuffer.Settings(s.kafkaBootstrap,
-                    s.kafkaFirstTopicPrefix, s.kafkaFirstGroupPrefix, s.kafkaFirstRetentionMs, s.kafkaFirstSendTimeoutMs), kafkaTopics, meters);
+                    s.kafkaFirstTopicPrefix, s.kafkaFirstGroupPrefix, s.kafkaFirstRetentionMs, s.kafkaFirstSendTimeoutMs, s.maxPayloadBytes),
+                    kafkaTopics, meters);
             default -> throw new IllegalArgumentException("gridwire.mode (GRIDWIRE_MODE) '" + s.mode + "': direct or kafka-first");
         };
         // registered first, so closed last (newest first): the TSDB client, then the pool
@@ -143,11 +144,17 @@ public final class Platform {
             HealthCheckRegistry checks = HealthCheckRegistry.get(context);
             if (checks != null) {
                 checks.register(new DependencyCheck("kafka-first", details -> {
+                    List<String> dead = new ArrayList<>();
                     for (var w : ingestBuffer.status()) {
                         details.put(w.route(), "lag " + w.lag() + ", " + Math.round(w.ratePerSecond()) + " records/s, "
-                                + w.committed() + " committed" + (w.lastError() == null ? "" : ", last error: " + w.lastError()));
+                                + w.committed() + " committed" + (w.lastError() == null ? "" : ", last error: " + w.lastError())
+                                + (w.replay() == null ? "" : ", replay " + w.replay()));
+                        if (!w.alive()) {
+                            dead.add(w.route());
+                        }
                     }
-                    return null;
+                    // the backlog is Kafka's by design (lag is no failure); a worker that no longer runs is
+                    return dead.isEmpty() ? null : "kafka-first sink worker stopped for " + dead;
                 }));
             }
         }

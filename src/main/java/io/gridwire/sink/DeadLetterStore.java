@@ -62,11 +62,15 @@ public class DeadLetterStore {
     /**
      * Stores the rejected messages of a batch exchange (body {@code List<IngestMessage>} of an {@code mqtt-ingest:}
      * route) in one transaction, each with its own reason; the others are left alone. Waits and retries while
-     * PostgreSQL is down.
+     * PostgreSQL is down. Nothing for a batch a kafka-first replay re-applies ({@link io.gridwire.mqtt.IngestBuffer#REPLAY}):
+     * its refusals were stored when it was first applied.
      *
      * @throws RedeliverLaterException when gridwire stops before they could be stored (the batch stays unacked)
      */
     public void storeRejected(Exchange exchange) throws Exception {
+        if (exchange.getProperty(io.gridwire.mqtt.IngestBuffer.REPLAY, false, Boolean.class)) {
+            return; // a replay: these refusals were stored when the batch was first applied
+        }
         List<?> batch = exchange.getMessage().getBody(List.class);
         List<Letter> letters = new ArrayList<>();
         for (Object o : batch) {
