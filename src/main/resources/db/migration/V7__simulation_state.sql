@@ -1,21 +1,8 @@
--- Issue 17: several instances share one simulation; the leader alone runs its rounds.
--- Whether it runs: set at start-up from simulator.enabled, changed by POST /api/v1/simulation/start|stop on any
--- instance, followed by the leader.
+-- Issue 17: several instances share one simulation. Whether it runs is kept here (set at start-up from
+-- simulator.enabled, changed by POST /api/v1/simulation/start|stop on any instance) and followed by the leader,
+-- which alone runs the rounds.
 CREATE TABLE simulation_state (
     singleton  boolean PRIMARY KEY DEFAULT true CHECK (singleton),
     running    boolean NOT NULL,
     changed_at timestamptz NOT NULL DEFAULT now()
 );
-
--- Every change of a device's definition or switches (through any instance) takes a number from one sequence: the
--- leader takes each device whose number grew, without comparing clocks. Energy updates (each round) take none.
-CREATE SEQUENCE mock_device_versions;
-ALTER TABLE mock_devices ADD COLUMN version bigint NOT NULL DEFAULT nextval('mock_device_versions');
-CREATE FUNCTION mock_device_version() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.version := nextval('mock_device_versions');
-    RETURN NEW;
-END
-$$;
-CREATE TRIGGER mock_device_version BEFORE UPDATE OF id, name, type, location, base_power, base_voltage, enabled, online,
-    real_device_id ON mock_devices FOR EACH ROW EXECUTE FUNCTION mock_device_version();
