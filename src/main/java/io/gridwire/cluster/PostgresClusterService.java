@@ -8,16 +8,13 @@ import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
-import org.apache.camel.cluster.CamelClusterMember;
 import org.apache.camel.support.cluster.AbstractCamelClusterService;
-import org.apache.camel.support.cluster.AbstractCamelClusterView;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,7 +40,7 @@ import org.slf4j.LoggerFactory;
  * Infinispan ones (a service gridwire does not otherwise need): gridwire cannot work without PostgreSQL, and a leader
  * that loses PostgreSQL loses the lock with it, so it never leads while unable to do the singleton work.
  */
-public class PostgresClusterService extends AbstractCamelClusterService<PostgresClusterService.View> {
+public class PostgresClusterService extends AbstractCamelClusterService<PostgresClusterView> {
 
     private static final Logger LOG = LoggerFactory.getLogger(PostgresClusterService.class);
     /** The first key of every gridwire advisory lock ("grid"); the second is the namespace's hash. */
@@ -54,7 +51,7 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
     private final String url;
     private final Properties connectionProperties = new Properties();
     private final long checkIntervalMs;
-    private final Map<String, View> views = new ConcurrentHashMap<>();
+    private final Map<String, PostgresClusterView> views = new ConcurrentHashMap<>();
     private ScheduledExecutorService checker;
     /** Guarded by this. */
     private Connection connection;
@@ -84,8 +81,8 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
     }
 
     @Override
-    protected View createView(String namespace) {
-        View v = new View(namespace);
+    protected PostgresClusterView createView(String namespace) {
+        PostgresClusterView v = new PostgresClusterView(this, namespace);
         views.put(namespace, v);
         return v;
     }
@@ -119,16 +116,16 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
      */
     public void resign() {
         stopped = true;
-        List<View> stepped = new ArrayList<>();
+        List<PostgresClusterView> stepped = new ArrayList<>();
         synchronized (this) {
-            for (View v : views.values()) {
+            for (PostgresClusterView v : views.values()) {
                 if (v.stepDown("stopping")) {
                     stepped.add(v);
                 }
             }
             closeConnection();
         }
-        stepped.forEach(View::announce);
+        stepped.forEach(PostgresClusterView::announce);
     }
 
     /**
@@ -158,7 +155,7 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
      * fired after leaving this object's monitor.
      */
     void check(boolean atOnce) {
-        List<View> changed = new ArrayList<>();
+        List<PostgresClusterView> changed = new ArrayList<>();
         synchronized (this) {
             if (stopped) {
                 return;
@@ -171,8 +168,8 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
                     }
                     connection = connect();
                 }
-                for (View v : views.values()) {
-                    if (v.leader ? !v.holdsLock(connection) && v.stepDown("PostgreSQL no longer has its lock")
+                for (PostgresClusterView v : views.values()) {
+                    if (v.isLeader() ? !v.holdsLock(connection) && v.stepDown("PostgreSQL no longer has its lock")
                             : v.readLeader(connection, atOnce) && v.tryLock(connection)) {
                         changed.add(v);
                     }
@@ -185,11 +182,11 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
                 closeConnection();
             }
         }
-        changed.forEach(View::announce);
+        changed.forEach(PostgresClusterView::announce);
     }
 
-    private void stepDownAll(String why, List<View> changed) {
-        for (View v : views.values()) {
+    private void stepDownAll(String why, List<PostgresClusterView> changed) {
+        for (PostgresClusterView v : views.values()) {
             if (v.stepDown(why)) {
                 changed.add(v);
             }
@@ -239,154 +236,4 @@ public class PostgresClusterService extends AbstractCamelClusterService<Postgres
         return namespace.hashCode();
     }
 
-    /** One namespace: its lock, whether this member holds it, who does. */
-    public final class View extends AbstractCamelClusterView {
-
-        private final int key;
-        private volatile boolean leader;
-        private volatile String leaderId;
-        private final Member local = new Member(null);
-
-        View(String namespace) {
-            super(PostgresClusterService.this, namespace);
-            this.key = lockKey(namespace);
-        }
-
-        @Override
-        protected void doStart() {
-            // a lone instance leads from its first start-up, not one interval later
-            check(true);
-        }
-
-        @Override
-        protected void doStop() {
-            // the lock stays with the service's connection until the service stops (other views may share it)
-        }
-
-        @Override
-        public Optional<CamelClusterMember> getLeader() {
-            String id = leader ? getId() : leaderId;
-            return id == null ? Optional.empty() : Optional.of(new Member(id));
-        }
-
-        @Override
-        public CamelClusterMember getLocalMember() {
-            return local;
-        }
-
-        @Override
-        public List<CamelClusterMember> getMembers() {
-            List<CamelClusterMember> out = new ArrayList<>();
-            members.forEach(m -> out.add(new Member(m)));
-            return out;
-        }
-
-        /** Whether this member leads the namespace. */
-        public boolean isLeader() {
-            return leader;
-        }
-
-        /** The leading member's id as last read; null when nobody leads (or PostgreSQL is unreachable). */
-        public String leaderId() {
-            return leader ? getId() : leaderId;
-        }
-
-        /** Checks of this follower in a row that found nobody holding the lock. */
-        private int freeSeen;
-
-        /** Takes the lock if free; true when this member now leads. */
-        boolean tryLock(Connection c) throws SQLException {
-            try (PreparedStatement st = c.prepareStatement("SELECT pg_try_advisory_lock(?, ?)")) {
-                st.setInt(1, LOCK_CLASS);
-                st.setInt(2, key);
-                try (ResultSet rs = st.executeQuery()) {
-                    if (rs.next() && rs.getBoolean(1)) {
-                        leader = true;
-                        leaderId = getId();
-                        freeSeen = 0;
-                        LOG.info("instance {} now leads {} (PostgreSQL advisory lock {}/{})", getId(), getNamespace(), LOCK_CLASS, key);
-                        return true;
-                    }
-                    return false;
-                }
-            }
-        }
-
-        /** Whether this session still holds the lock (false once PostgreSQL dropped the session's locks). */
-        boolean holdsLock(Connection c) throws SQLException {
-            try (PreparedStatement st = c.prepareStatement("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
-                    + "AND pid = pg_backend_pid() AND classid::bigint = ? AND objid::bigint = ? AND objsubid = 2")) {
-                st.setLong(1, Integer.toUnsignedLong(LOCK_CLASS));
-                st.setLong(2, Integer.toUnsignedLong(key));
-                try (ResultSet rs = st.executeQuery()) {
-                    return rs.next() && rs.getLong(1) > 0;
-                }
-            }
-        }
-
-        /**
-         * Reads who holds the lock; true when this follower should try it: nobody held it on three checks in a row (or
-         * once, {@code atOnce}).
-         */
-        boolean readLeader(Connection c, boolean atOnce) throws SQLException {
-            try (PreparedStatement st = c.prepareStatement("SELECT substr(a.application_name, ?) FROM pg_locks l "
-                    + "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.locktype = 'advisory' AND l.granted "
-                    + "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
-                    + "AND l.classid::bigint = ? AND l.objid::bigint = ? AND l.objsubid = 2")) {
-                st.setInt(1, APPLICATION_PREFIX.length() + 1);
-                st.setLong(2, Integer.toUnsignedLong(LOCK_CLASS));
-                st.setLong(3, Integer.toUnsignedLong(key));
-                try (ResultSet rs = st.executeQuery()) {
-                    String now = rs.next() ? rs.getString(1) : null;
-                    if (!java.util.Objects.equals(now, leaderId)) {
-                        LOG.info("{} is led by {}", getNamespace(), now == null ? "nobody (a follower takes over within an interval)" : now);
-                    }
-                    leaderId = now;
-                    freeSeen = now == null ? freeSeen + 1 : 0;
-                    return now == null && (atOnce || freeSeen >= 3);
-                }
-            }
-        }
-
-        /** Stops leading (the caller then {@link #announce}s it); true if this member led. */
-        boolean stepDown(String why) {
-            leaderId = null;
-            freeSeen = 0;
-            if (leader) {
-                leader = false;
-                LOG.warn("instance {} no longer leads {}: {}", getId(), getNamespace(), why);
-                return true;
-            }
-            return false;
-        }
-
-        /** Tells the listeners (master: consumers, families) this member's leadership changed. */
-        void announce() {
-            fireLeadershipChangedEvent(leader ? Optional.of(local) : Optional.empty());
-        }
-
-        private final class Member implements CamelClusterMember {
-            private final String id;
-
-            /** @param id the member's id; null for the local member (whose leadership is the view's) */
-            Member(String id) {
-                this.id = id;
-            }
-
-            @Override
-            public String getId() {
-                return id == null ? PostgresClusterService.this.getId() : id;
-            }
-
-            @Override
-            public boolean isLeader() {
-                return id == null ? leader : id.equals(leaderId());
-            }
-
-            @Override
-            public boolean isLocal() {
-                return id == null || id.equals(PostgresClusterService.this.getId());
-            }
-        }
-    }
 }

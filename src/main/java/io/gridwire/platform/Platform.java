@@ -54,10 +54,8 @@ public final class Platform {
     private final ClosingService closing;
     private final StartupSteps startSteps = new StartupSteps();
     private final String instanceId;
-    private final org.apache.camel.cluster.CamelClusterService clusterService;
-    private final io.gridwire.cluster.Leadership leadership;
-    /** kafka-first mode's buffer; null in direct mode. */
-    private final io.gridwire.sink.KafkaIngestBuffer ingestBuffer;
+    /** The leader election and kafka-first mode's buffer. */
+    private final ScaleOut scaleOut;
     private final List<BannerLine> banner = Collections.synchronizedList(new ArrayList<>());
 
     /** A line of the start-up block: its label (MQTT subscriptions are indented under "MQTT") and its text. */
@@ -68,12 +66,6 @@ public final class Platform {
         this.context = context;
         this.settings = s;
         this.instanceId = InstanceId.resolve(s.instanceId);
-        this.clusterService = Resources.clusterService(s, instanceId);
-        // its views need the context and the service's configuration when they are made (the Kubernetes one refuses a
-        // null context and builds its lock configuration in init); initialising connects nothing
-        clusterService.setCamelContext(context);
-        org.apache.camel.support.service.ServiceHelper.initService(clusterService);
-        this.leadership = new io.gridwire.cluster.Leadership(clusterService);
         PayloadTimestamps.configure(java.time.Instant.parse(s.timestampsEarliest), java.time.Duration.parse(s.timestampsMaxFutureSkew));
         this.meters = new Meters(context);
         this.dataSource = Resources.dataSource(s);
@@ -85,13 +77,7 @@ public final class Platform {
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
         this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
-        this.ingestBuffer = switch (s.mode.trim()) {
-            case "direct" -> null;
-            case "kafka-first" -> new io.gridwire.sink.KafkaIngestBuffer(new io.gridwire.sink.KafkaIngestBuffer.Settings(s.kafkaBootstrap,
-                    s.kafkaFirstTopicPrefix, s.kafkaFirstGroupPrefix, s.kafkaFirstRetentionMs, s.kafkaFirstSendTimeoutMs, s.maxPayloadBytes),
-                    kafkaTopics, meters);
-            default -> throw new IllegalArgumentException("gridwire.mode (GRIDWIRE_MODE) '" + s.mode + "': direct or kafka-first");
-        };
+        this.scaleOut = new ScaleOut(context, s, instanceId, kafkaTopics, meters);
         // registered first, so closed last (newest first): the TSDB client, then the pool
         this.closing = new ClosingService();
         if (dataSource instanceof AutoCloseable pool) {
@@ -137,71 +123,18 @@ public final class Platform {
         addService(closing);
         // every topic a family registered, created once all configurations ran
         onStart("Kafka topics", kafkaTopics::ensure);
-        if (ingestBuffer != null) {
-            // every mqtt-ingest: route stores its batches here and routes what its sink workers read back
-            registry.bind(io.gridwire.mqtt.IngestBuffer.BEAN, ingestBuffer);
-            closeOnStop(ingestBuffer);
-            HealthCheckRegistry checks = HealthCheckRegistry.get(context);
-            if (checks != null) {
-                checks.register(new DependencyCheck("kafka-first", details -> {
-                    List<String> dead = new ArrayList<>();
-                    for (var w : ingestBuffer.status()) {
-                        details.put(w.route(), "lag " + w.lag() + ", " + Math.round(w.ratePerSecond()) + " records/s, "
-                                + w.committed() + " committed" + (w.lastError() == null ? "" : ", last error: " + w.lastError())
-                                + (w.replay() == null ? "" : ", replay " + w.replay()));
-                        if (!w.alive()) {
-                            dead.add(w.route());
-                        }
-                    }
-                    // the backlog is Kafka's by design (lag is no failure); a worker that no longer runs is
-                    return dead.isEmpty() ? null : "kafka-first sink worker stopped for " + dead;
-                }));
-            }
-        }
-        bannerLine("Mode", () -> ingestBuffer == null ? "direct (each ingest route writes its sinks, then acks MQTT)"
-                : "kafka-first (raw messages to Kafka topics " + settings.kafkaFirstTopicPrefix + "<route>, acked once Kafka has them; "
-                  + "sink workers in consumer groups " + settings.kafkaFirstGroupPrefix + "<route>)");
-        // who runs the singleton routes (master:gridwire:...): started with the context, before the routes; a stopping
-        // instance gives up leadership first, so a follower takes the singleton work over while this one drains
-        addService(clusterService);
-        context.getManagementStrategy().addEventNotifier(new LifecycleNotifier() {
-            @Override
-            public boolean isEnabled(org.apache.camel.spi.CamelEvent event) {
-                return event instanceof org.apache.camel.spi.CamelEvent.CamelContextStoppingEvent;
-            }
-
-            @Override
-            public void notify(org.apache.camel.spi.CamelEvent event) {
-                if (clusterService instanceof io.gridwire.cluster.PostgresClusterService p) {
-                    p.resign();
-                }
-            }
-        });
-        HealthCheckRegistry health = HealthCheckRegistry.get(context);
-        if (health != null) {
-            health.register(new DependencyCheck("cluster", details -> {
-                details.put("instance", instanceId);
-                details.put("leader", String.valueOf(leadership.leaderId()));
-                details.put("leading", leadership.isLeader());
-                details.put("members", String.join(",", leadership.members()));
-                details.put("election", leadership.mechanism());
-                details.put("shared_group", String.valueOf(sharedGroup()));
-                return leadership.problem();
-            }));
-        }
-        bannerLine("Cluster", () -> "instance " + instanceId + (leadership.isLeader() ? ", leader" : ", follower of "
-                + leadership.leaderId()) + " (" + leadership.mechanism() + "; members " + leadership.members() + "), "
-                + (sharedGroup() == null ? "MQTT subscriptions not shared" : "MQTT shared group " + sharedGroup()));
+        // the leader election, and kafka-first mode's buffer: their services, health checks and start-up lines
+        scaleOut.bind(this);
     }
 
     /** kafka-first mode's buffer (raw topics, sink workers, replay); null in direct mode. */
     public io.gridwire.sink.KafkaIngestBuffer ingestBuffer() {
-        return ingestBuffer;
+        return scaleOut.ingestBuffer();
     }
 
     /** Who leads the singleton work (routes {@code master:gridwire:...}), and changes of it. */
     public io.gridwire.cluster.Leadership leadership() {
-        return leadership;
+        return scaleOut.leadership();
     }
 
     /**
@@ -267,6 +200,7 @@ public final class Platform {
      */
     public DeferredConnectMqttClient leaderIngestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
         DeferredConnectMqttClient client = Resources.mqttClient(settings, singletonClientId(suffix), settings.mqttSessionExpirySeconds, null);
+        io.gridwire.cluster.Leadership leadership = leadership();
         leadership.onChange(leading -> {
             if (!leading) {
                 client.standBy();
