@@ -17,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.Paced;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -100,7 +101,8 @@ class ClusterIT {
         String prefix = Devices.uniquePrefix("cluster-kill");
         GridwireProcess victim = follower();
         CurrentStateWatch watch = new CurrentStateWatch(prefix);
-        Thread restart = null;
+        java.util.concurrent.ScheduledExecutorService later = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+        java.util.concurrent.Future<?> restart = null;
         int devicesN = 300;
         int rounds = 100;
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(2, ChronoUnit.HOURS);
@@ -112,16 +114,12 @@ class ClusterIT {
             if (r == rounds / 3) {
                 victim.kill();
                 System.err.println("killed " + victim.name() + " (SIGKILL) after " + (r + 1) * devicesN + " readings");
-                restart = new Thread(() -> {
-                    try {
-                        Thread.sleep(3000);
-                        victim.start();
-                        System.err.println("restarted " + victim.name());
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                });
-                restart.start();
+                // restarted 3 s later, as an orchestrator would
+                restart = later.schedule(() -> {
+                    victim.start();
+                    System.err.println("restarted " + victim.name());
+                    return null;
+                }, 3, java.util.concurrent.TimeUnit.SECONDS);
             }
         }
         double publishS = (System.nanoTime() - started) / 1e9;
@@ -129,7 +127,8 @@ class ClusterIT {
         await().atMost(LANDING).pollInterval(Duration.ofSeconds(1)).until(() -> Sinks.count(
                 "SELECT count(*) FROM device_readings WHERE device_id LIKE ?", prefix + "%") >= total);
         double landedS = (System.nanoTime() - started) / 1e9;
-        restart.join(120_000);
+        restart.get(120, java.util.concurrent.TimeUnit.SECONDS);
+        later.shutdown();
         watch.close();
         System.err.printf("cluster kill: %d readings published in %.1f s, all in PostgreSQL after %.1f s%n", total, publishS, landedS);
         assertEquals(total, Sinks.count("SELECT count(*) FROM device_readings WHERE device_id LIKE ?", prefix + "%"));
@@ -203,8 +202,8 @@ class ClusterIT {
         double failoverS = (System.nanoTime() - killed) / 1e9;
         String newLeader = next[0].name();
         restart.join(120_000);
-        // every round since, the killed member's share included once it was back
-        Thread.sleep(6 * ROUND_MS);
+        // rounds since, the killed member's share included once it was back
+        await().atMost(Duration.ofSeconds(30)).until(() -> readings(device).stream().filter(t -> t.isAfter(killedAt)).count() >= 3);
         List<Instant> ts = readings(device);
         long after = ts.stream().filter(t -> t.isAfter(killedAt)).count();
         System.err.printf("cluster failover: leader %s killed, %s led and ran its first round after %.1f s; %d rounds of the "
@@ -228,31 +227,21 @@ class ClusterIT {
         String prefix = Devices.uniquePrefix("cluster-down");
         GridwireProcess leaving = follower();
         Instant t0 = Instant.now().truncatedTo(ChronoUnit.SECONDS).minus(3, ChronoUnit.HOURS);
-        int total = 0;
-        Thread stopper = null;
         AtomicBoolean stopped = new AtomicBoolean();
         int[] exit = new int[1];
         // about 20 s of readings (100 every 200 ms): the member stops (every family's route drains in turn) while they flow
-        for (int r = 0; r < 100; r++) {
+        int rounds = 100;
+        int expected = rounds * 100;
+        try (Paced stream = Paced.start(rounds, Duration.ofMillis(200), r -> {
             for (int d = 0; d < 100; d++) {
                 devices.publishReading(prefix + d, t0.plusSeconds(r), 5, 231, 0.02, r);
-                total++;
             }
-            Thread.sleep(200);
-            if (r == 5) {
-                stopper = new Thread(() -> {
-                    try {
-                        exit[0] = leaving.stop();
-                        stopped.set(true);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                });
-                stopper.start();
-            }
+        })) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> stream.done() >= 6);
+            exit[0] = leaving.stop();
+            stopped.set(true);
+            stream.awaitDone(Duration.ofSeconds(60));
         }
-        int expected = total;
-        stopper.join(120_000);
         assertTrue(stopped.get());
         assertTrue(exit[0] == 0 || exit[0] == 143, "exit code of a graceful stop: " + exit[0]);
         String log = java.nio.file.Files.readString(leaving.log(), StandardCharsets.UTF_8);
@@ -283,13 +272,15 @@ class ClusterIT {
                 "{\"id\":\"" + device + "\",\"name\":\"round counter\",\"type\":\"lighting\"}").status());
         await().atMost(Duration.ofSeconds(30)).until(() -> readings(device).size() >= 3);
         long logAt = java.nio.file.Files.size(leading.log());
+        Instant cutAt = Instant.now();
         // PostgreSQL ends the leader's election session (a restart, a failover, an administrator would): its lock is gone
         assertEquals(1, Sinks.rows("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = ?",
                 "gridwire-cluster/" + leader).size());
         await().atMost(Duration.ofSeconds(30)).until(() -> java.nio.file.Files.readString(leading.log()).substring((int) logAt)
                 .contains("no longer leads gridwire"));
         await().atMost(Duration.ofSeconds(30)).until(() -> !leaderOf(other).isEmpty() && !"null".equals(leaderOf(other)));
-        Thread.sleep(8 * ROUND_MS);
+        // rounds under the new leader
+        await().atMost(Duration.ofSeconds(30)).until(() -> readings(device).stream().filter(t -> t.isAfter(cutAt)).count() >= 5);
         System.err.printf("cluster session lost: %s stepped down, %s leads%n", leader, leaderOf(other));
         assertOneRoundPerInterval(readings(device));
         new Api(other.httpPort()).withToken(Api.TOKEN).delete("/api/v1/devices/" + device);
@@ -356,38 +347,28 @@ class ClusterIT {
     private static final class CurrentStateWatch implements AutoCloseable {
         final List<String> regressions = new ArrayList<>();
         private final Map<String, Instant> seen = new ConcurrentHashMap<>();
-        private final Thread thread;
-        private volatile boolean running = true;
+        private final java.util.concurrent.ScheduledExecutorService sampler = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
 
         CurrentStateWatch(String prefix) {
-            thread = new Thread(() -> {
-                while (running) {
-                    for (Map<String, Object> r : Sinks.rows("SELECT device_id, \"timestamp\" FROM device_current_state WHERE device_id LIKE ?",
-                            prefix + "%")) {
-                        String id = (String) r.get("device_id");
-                        Instant t = ((Timestamp) r.get("timestamp")).toInstant();
-                        Instant before = seen.put(id, t);
-                        if (before != null && t.isBefore(before)) {
-                            synchronized (regressions) {
-                                regressions.add(id + ": " + before + " -> " + t);
-                            }
+            sampler.scheduleWithFixedDelay(() -> {
+                for (Map<String, Object> r : Sinks.rows("SELECT device_id, \"timestamp\" FROM device_current_state WHERE device_id LIKE ?",
+                        prefix + "%")) {
+                    String id = (String) r.get("device_id");
+                    Instant t = ((Timestamp) r.get("timestamp")).toInstant();
+                    Instant before = seen.put(id, t);
+                    if (before != null && t.isBefore(before)) {
+                        synchronized (regressions) {
+                            regressions.add(id + ": " + before + " -> " + t);
                         }
                     }
-                    try {
-                        Thread.sleep(250);
-                    } catch (InterruptedException e) {
-                        return;
-                    }
                 }
-            }, "current-state-watch");
-            thread.setDaemon(true);
-            thread.start();
+            }, 0, 250, java.util.concurrent.TimeUnit.MILLISECONDS);
         }
 
         @Override
         public void close() throws InterruptedException {
-            running = false;
-            thread.join(5000);
+            sampler.shutdown();
+            sampler.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
         }
     }
 }

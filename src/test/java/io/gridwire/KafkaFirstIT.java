@@ -14,6 +14,7 @@ import io.gridwire.bench.HeapPeaks;
 import io.gridwire.support.Api;
 import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
+import io.gridwire.support.Paced;
 import io.gridwire.support.Services;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
@@ -111,33 +112,31 @@ class KafkaFirstIT {
         try (KafkaReader raw = new KafkaReader(RAW_PREFIX + "energy-telemetry-ingest");
              HeapPeaks heap = new HeapPeaks(gridwire.pid())) {
             heap.phase("before");
-            Thread.sleep(3000);
+            // a few samples of the heap at rest (jstat, every second)
+            await().atMost(Duration.ofSeconds(20)).until(() -> !Double.isNaN(heap.peakMb("before")));
             heap.phase("outage");
             Services.stop("postgresql");
             try {
                 long outageStart = System.nanoTime();
-                // the readings spread over the outage
-                long pauseNanos = Duration.ofSeconds(OUTAGE_S).toNanos() * 8 / 10 / perDevice;
-                long maxLag = 0;
-                for (int r = 0; r < perDevice; r++) {
-                    long roundStart = System.nanoTime();
-                    for (int d = 0; d < 200; d++) {
-                        devices.publishReading(prefix + d, t0.plusSeconds(r), 2 + d / 100.0, 231, 0.01, r);
-                    }
-                    maxLag = Math.max(maxLag, lag());
-                    long left = pauseNanos - (System.nanoTime() - roundStart);
-                    if (left > 0) {
-                        Thread.sleep(left / 1_000_000);
-                    }
+                // the readings spread over the first 80 % of the outage
+                java.util.concurrent.atomic.AtomicLong maxLag = new java.util.concurrent.atomic.AtomicLong();
+                try (Paced stream = Paced.start(perDevice, Duration.ofSeconds(OUTAGE_S).multipliedBy(8).dividedBy(10).dividedBy(perDevice),
+                        r -> {
+                            for (int d = 0; d < 200; d++) {
+                                devices.publishReading(prefix + d, t0.plusSeconds(r), 2 + d / 100.0, 231, 0.01, r);
+                            }
+                            maxLag.accumulateAndGet(lag(), Math::max);
+                        })) {
+                    stream.awaitDone(Duration.ofSeconds(OUTAGE_S * 2L));
                 }
                 // MQTT was acked all along: every reading is in the raw topic, nothing waits in gridwire for an ack
                 await().atMost(Duration.ofSeconds(60)).until(() -> raw.records(prefix).size() >= READINGS);
                 double awaiting = metric("gridwire_messages_awaiting_ack", "energy-telemetry-ingest");
-                while (System.nanoTime() - outageStart < Duration.ofSeconds(OUTAGE_S).toNanos()) {
-                    maxLag = Math.max(maxLag, lag());
-                    Thread.sleep(1000);
-                }
-                maxLag = Math.max(maxLag, lag());
+                // the rest of the outage, the lag sampled every second
+                await("the outage's end").atMost(Duration.ofSeconds(OUTAGE_S + 30L)).pollInterval(Duration.ofSeconds(1)).until(() -> {
+                    maxLag.accumulateAndGet(lag(), Math::max);
+                    return System.nanoTime() - outageStart >= Duration.ofSeconds(OUTAGE_S).toNanos();
+                });
                 double outageHeap = heap.peakMb("outage");
                 heap.phase("catch-up");
                 Services.start("postgresql");
@@ -154,10 +153,10 @@ class KafkaFirstIT {
                 System.err.printf("kafka-first: PostgreSQL down %d s while %d readings flowed: MQTT awaiting ack at the end %.0f, "
                                   + "raw topic held all %d, sink worker lag up to %d; peak heap %.0f MB before, %.0f MB during the "
                                   + "outage, %.0f MB catching up; every reading in PostgreSQL %.1f s after it returned (%.0f readings/s)%n",
-                        OUTAGE_S, READINGS, awaiting, READINGS, maxLag, heap.peakMb("before"), outageHeap, heap.peakMb("catch-up"),
+                        OUTAGE_S, READINGS, awaiting, READINGS, maxLag.get(), heap.peakMb("before"), outageHeap, heap.peakMb("catch-up"),
                         catchUpS, READINGS / catchUpS);
                 assertTrue(awaiting < 1000, "MQTT messages waiting for their ack during the outage: " + awaiting);
-                assertTrue(maxLag >= READINGS / 2, "the backlog was Kafka's (lag " + maxLag + ")");
+                assertTrue(maxLag.get() >= READINGS / 2, "the backlog was Kafka's (lag " + maxLag + ")");
                 // flat: the outage's peak (garbage included) does not grow with the backlog it leaves in Kafka
                 assertTrue(outageHeap < before + 150, "heap stays flat during the outage: " + before + " -> " + outageHeap + " MB");
             } finally {
@@ -188,7 +187,9 @@ class KafkaFirstIT {
         // the rows deleted from PostgreSQL are back, none twice
         await().atMost(Duration.ofSeconds(60)).until(() -> Sinks.count(
                 "SELECT count(*) FROM device_readings WHERE device_id LIKE ?", prefix + "%") == 100);
-        Thread.sleep(2000);
+        // and it stays at 100 while the replay finishes
+        await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(30)).until(() -> Sinks.count(
+                "SELECT count(*) FROM device_readings WHERE device_id LIKE ?", prefix + "%") == 100);
         assertEquals(100, Sinks.count("SELECT count(*) FROM device_readings WHERE device_id LIKE ?", prefix + "%"));
         assertEquals(100, ids(prefix).size());
         assertEquals(400, api.withToken(Api.TOKEN).post("/api/v1/kafka-first/replay", "{\"route\":\"energy-telemetry-ingest\"}").status());
