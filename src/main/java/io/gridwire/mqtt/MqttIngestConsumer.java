@@ -198,19 +198,17 @@ public class MqttIngestConsumer extends DefaultConsumer {
             receiptKey = Receipts.key(topic, m.payload());
             original = receipts.original(receiptKey, m.connection(), d.sessionStartEpoch(), d.connectionAgeNanos());
         }
+        // the receipt time the message takes: every stored one (kafka-first), a parsed one only when it had no timestamp
+        Instant stamped;
         if (endpoint.getBuffer() != null) {
             // kafka-first: stored as received (parsed by the reader); every copy takes the first receipt time
-            Instant at = original != null ? original : Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
-            m.body(new IngestBuffer.Stored(topic, m.payload(), reading.key(topic), at));
-            if (m.qos() > 0 && receipts.enabled()) {
-                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), at, m.connection()));
-            }
+            stamped = original != null ? original : Instant.now().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
+            m.body(new IngestBuffer.Stored(topic, m.payload(), reading.key(topic), stamped));
         } else {
-            Instant stamped = reading.parse(m, original);
-            if (stamped != null && m.qos() > 0 && receipts.enabled()) {
-                m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), stamped,
-                        m.connection()));
-            }
+            stamped = reading.parse(m, original);
+        }
+        if (stamped != null && m.qos() > 0 && receipts.enabled()) {
+            m.receipt(receipts.received(receiptKey != null ? receiptKey : Receipts.key(topic, m.payload()), stamped, m.connection()));
         }
         awaitingAck.incrementAndGet();
         queue.add(m);

@@ -183,10 +183,10 @@ public final class KafkaIngestBuffer implements IngestBuffer, AutoCloseable {
         if (replays.putIfAbsent(route, run[0]) != null) {
             throw new IllegalStateException("a replay of " + route + " runs: " + replays.get(route).progress());
         }
-        KafkaReplay.Plan plan = run[0].begin(consumer(null, 1000), topic(route), from);
+        Replay plan = run[0].begin(consumer(null, 1000), topic(route), from);
         LOG.info("{}: replaying {} records of {} from {} (offsets per partition {})", route, plan.records(), plan.topic(), from,
                 plan.offsets().entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()[0] + "-" + e.getValue()[1]).toList());
-        return new Replay(plan.route(), plan.topic(), plan.from(), plan.offsets(), plan.records());
+        return plan;
     }
 
     private synchronized KafkaProducer<String, byte[]> producer() {

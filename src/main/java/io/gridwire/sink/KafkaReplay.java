@@ -22,10 +22,6 @@ final class KafkaReplay {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestBuffer.class);
 
-    /** What a replay re-applies: the route, the partitions with offsets from and to, and the record count. */
-    record Plan(String route, String topic, Instant from, Map<Integer, long[]> offsets, long records) {
-    }
-
     private final String route;
     private final IngestBuffer.Reader reader;
     private final Runnable whenOver;
@@ -56,7 +52,7 @@ final class KafkaReplay {
      *
      * @throws org.apache.kafka.common.KafkaException Kafka unreachable
      */
-    Plan begin(KafkaConsumer<String, byte[]> c, String topic, Instant from) {
+    KafkaIngestBuffer.Replay begin(KafkaConsumer<String, byte[]> c, String topic, Instant from) {
         this.from = from;
         try {
             List<TopicPartition> parts = new ArrayList<>();
@@ -78,7 +74,7 @@ final class KafkaReplay {
             Thread t = new Thread(() -> run(c, end), "kafka-first-replay-" + route);
             t.setDaemon(true);
             t.start();
-            return new Plan(route, topic, from, offsets, records);
+            return new KafkaIngestBuffer.Replay(route, topic, from, offsets, records);
         } catch (RuntimeException e) {
             c.close(Duration.ofSeconds(2));
             whenOver.run();
