@@ -216,10 +216,12 @@ database() {
 ALL=(mosquitto postgresql kafka questdb)
 cmd=${1:-status}; shift || true
 if [[ $cmd == database ]]; then database "$@"; exit; fi
+# the jars of the Maven-based services, resolved without starting them (scripts/containers.sh mounts them)
+if [[ $cmd == libs ]]; then for s in "$@"; do maven_libs "$s"; done; exit; fi
 services=("$@"); ((${#services[@]})) || services=("${ALL[@]}")
 case $cmd in
   start) mkdir -p "$DATA"; for s in "${services[@]}"; do "${s}_start"; done ;;
   stop) for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_stop"; done ;;
   status) for s in "${services[@]}"; do "${s}_status"; done ;;
-  *) die "usage: $0 start|stop|status [${ALL[*]}] | database create|drop NAME" ;;
+  *) die "usage: $0 start|stop|status [${ALL[*]}] | database create|drop NAME | libs kafka|questdb" ;;
 esac

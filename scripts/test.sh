@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against the real local services (started here if needed), then checks that
-# docker/compose.yaml is valid. .ci/run calls exactly this.
+# docker/compose.yaml is valid and that the container stack runs (scripts/containers.sh test). .ci/run calls exactly this.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -19,3 +19,7 @@ if ! command -v docker-compose >/dev/null 2>&1; then
 fi
 docker-compose --env-file docker/.env.example -f docker/compose.yaml config -q
 echo "docker/compose.yaml: valid (with docker/.env.example)"
+
+# The container deployment, built and started here with podman (images from Debian packages): a reading through
+# every sink, health and the image's HEALTHCHECK on each of three instances, then everything removed.
+scripts/containers.sh test

@@ -41,6 +41,34 @@ class DeploymentFilesTest {
         assertEquals(Set.of("gridwire-1", "gridwire-2", "gridwire-3"), ids);
     }
 
+    /**
+     * docker/compose.local.yaml (scripts/containers.sh) only overrides services compose.yaml has, and never a list
+     * compose.yaml also sets other than volumes: podman-compose appends lists, so an overridden health check test or
+     * command in list form would run both.
+     */
+    @Test
+    void localOverrideReplacesNoListOfTheProductionCompose() throws IOException {
+        Map<String, Object> base = map(yaml(Path.of("docker/compose.yaml")).get(0).get("services"));
+        Map<String, Object> local = map(yaml(Path.of("docker/compose.local.yaml")).get(0).get("services"));
+        for (var e : local.entrySet()) {
+            assertTrue(base.containsKey(e.getKey()), "compose.yaml has no service " + e.getKey());
+            Map<String, Object> service = map(base.get(e.getKey()));
+            Map<String, Object> override = map(e.getValue());
+            for (String key : List.of("command", "entrypoint", "ports")) {
+                assertTrue(!(override.get(key) instanceof List) || service.get(key) == null,
+                        e.getKey() + ": " + key + " is a list in both files");
+            }
+            if (override.get("healthcheck") != null) {
+                assertTrue(map(override.get("healthcheck")).get("test") instanceof String
+                                && map(service.get("healthcheck")).get("test") instanceof String,
+                        e.getKey() + ": an overridden health check test must be a string in both files");
+            }
+            assertKnown(map(override.getOrDefault("environment", Map.of())).keySet().stream()
+                    .filter(k -> e.getKey().startsWith("gridwire") && !k.equals("JAVA_TOOL_OPTIONS")).toList(),
+                    "docker/compose.local.yaml " + e.getKey());
+        }
+    }
+
     @Test
     void kubernetesStatefulSetHasStableIdsProbesAndLeaseRbac() throws IOException {
         List<Map<String, Object>> docs = yaml(Path.of("deploy/kubernetes/gridwire.yaml"));

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# A single-node Kafka broker in KRaft mode from the Maven Central jars in /opt/kafka/libs (what scripts/services.sh
+# runs locally), reachable in the compose network as kafka:9092. Data in /var/lib/kafka/data.
+set -euo pipefail
+DATA=/var/lib/kafka/data
+mkdir -p "$DATA" /tmp/kafka
+cat >/tmp/kafka/server.properties <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@localhost:9093
+listeners=PLAINTEXT://:9092,CONTROLLER://localhost:9093
+advertised.listeners=PLAINTEXT://kafka:9092
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$DATA
+num.partitions=3
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+group.initial.rebalance.delay.ms=0
+PROPS
+cat >/tmp/kafka/log4j.properties <<'PROPS'
+log4j.rootLogger=WARN, stdout
+log4j.logger.kafka.server.BrokerServer=INFO
+log4j.appender.stdout=org.apache.log4j.ConsoleAppender
+log4j.appender.stdout.layout=org.apache.log4j.PatternLayout
+log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n
+PROPS
+opts=(-Xms256m -Xmx512m -Dlog4j.configuration=file:/tmp/kafka/log4j.properties -cp '/opt/kafka/libs/*')
+if [[ ! -f $DATA/meta.properties ]]; then
+  java "${opts[@]}" kafka.tools.StorageTool format -t "$(java "${opts[@]}" kafka.tools.StorageTool random-uuid)" \
+    -c /tmp/kafka/server.properties
+fi
+exec java "${opts[@]}" kafka.Kafka /tmp/kafka/server.properties
