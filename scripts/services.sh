@@ -18,7 +18,11 @@ MQTT_DEVICE_PASSWORD=${MQTT_DEVICE_PASSWORD:-device-dev}
 DB_URL=${DB_URL:-jdbc:postgresql://localhost:5432/gridwire}
 DB_USER=${DB_USER:-gridwire}
 DB_PASSWORD=${DB_PASSWORD:-gridwire}
+MQTT_TLS_PORT=${MQTT_TLS_PORT:-8883}
 KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_SASL_SSL_PORT=${KAFKA_SASL_SSL_PORT:-9094}
+KAFKA_SASL_USERNAME=${KAFKA_SASL_USERNAME:-gridwire}
+KAFKA_SASL_PASSWORD=${KAFKA_SASL_PASSWORD:-gridwire-dev}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 QUESTDB_HTTP_PORT=${QUESTDB_HTTP_PORT:-9000}
 PG_VERSION=15
@@ -63,6 +67,32 @@ maven_libs() { # profile: resolves the service's jars from Maven Central once
   fi
 }
 
+# ---------------------------------------------------------------- TLS (development CA)
+# A CA of this machine's own and, signed by it, a server certificate for localhost / 127.0.0.1 (Mosquitto's TLS
+# listener, PostgreSQL, Kafka's SASL_SSL listener) and client certificates for the gridwire and device accounts.
+# Keys are unencrypted PKCS#8 PEM files readable by root only. Never use them beyond this machine.
+TLS=$DATA/tls
+tls_files() {
+  [[ -f $TLS/device.crt ]] && return
+  apt_install /usr/bin/openssl=openssl
+  mkdir -p "$TLS" && chmod 700 "$TLS"
+  (
+    cd "$TLS"
+    openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.crt -days 3650 -subj "/CN=gridwire development CA" 2>/dev/null
+    sign() { # name, subject, extensions
+      openssl req -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
+      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -out "$1.crt" -days 825 \
+        -extfile <(printf '%s\n' "$3") 2>/dev/null
+      rm -f "$1.csr"
+    }
+    sign server "/CN=localhost" $'subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth'
+    sign gridwire "/CN=$MQTT_USERNAME" 'extendedKeyUsage=clientAuth'
+    sign device "/CN=$MQTT_DEVICE_USERNAME" 'extendedKeyUsage=clientAuth'
+    chmod 600 ./*.key
+  )
+  log "TLS: development CA and certificates in $TLS"
+}
+
 # ---------------------------------------------------------------- Mosquitto
 mosquitto_start() {
   apt_install /usr/sbin/mosquitto=mosquitto /usr/bin/mosquitto_pub=mosquitto-clients /usr/bin/kcat=kcat
@@ -78,13 +108,26 @@ mosquitto_start() {
   sed -e "s/^user gridwire$/user $MQTT_USERNAME/" -e "s/^user device$/user $MQTT_DEVICE_USERNAME/" \
     "$ROOT/mosquitto.acl" >"$dir/mosquitto.acl"
   sed -e "s/^listener 1883$/listener $MQTT_BROKER_PORT/" "$ROOT/mosquitto.conf" >"$dir/mosquitto.conf"
+  # the TLS listener: the broker's certificate from the development CA, and every client must present one it signed
+  tls_files
+  mkdir -p "$dir/tls" && cp "$TLS/ca.crt" "$TLS/server.crt" "$TLS/server.key" "$dir/tls/"
+  cat >>"$dir/mosquitto.conf" <<CONF
+
+# added by scripts/services.sh: TLS with client certificates (mutual TLS)
+listener $MQTT_TLS_PORT
+cafile tls/ca.crt
+certfile tls/server.crt
+keyfile tls/server.key
+require_certificate true
+CONF
   if id mosquitto >/dev/null 2>&1; then chown -R mosquitto "$dir"; fi
   # exec: the background process is mosquitto itself, so the pid file names the broker
   (cd "$dir" && exec mosquitto -c "$dir/mosquitto.conf" >>"$DATA/mosquitto.log" 2>&1 </dev/null) &
   echo $! >"$pid"
   wait_for mosquitto 20 port_open "$MQTT_BROKER_PORT"
+  wait_for mosquitto 20 port_open "$MQTT_TLS_PORT"
   pid_alive "$pid" || die "mosquitto exited: is another broker on :$MQTT_BROKER_PORT? (see $DATA/mosquitto.log)"
-  log "mosquitto ready on :$MQTT_BROKER_PORT (users $MQTT_USERNAME, $MQTT_DEVICE_USERNAME)"
+  log "mosquitto ready on :$MQTT_BROKER_PORT and TLS :$MQTT_TLS_PORT (client certificate required) (users $MQTT_USERNAME, $MQTT_DEVICE_USERNAME)"
 }
 mosquitto_stop() { stop_pid mosquitto "$DATA/mosquitto/mosquitto.pid"; }
 mosquitto_status() { status_line mosquitto "$MQTT_BROKER_PORT"; }
@@ -106,7 +149,16 @@ postgresql_start() {
   if [[ -z $(pg_sql -c "select 1 from pg_database where datname = '$DB_NAME'") ]]; then
     pg_sql -c "create database \"$DB_NAME\" owner \"$DB_USER\""
   fi
-  log "postgresql ready on :$PG_PORT (database $DB_NAME, user $DB_USER)"
+  # TLS with the development CA's server certificate, so clients can use sslmode=verify-full
+  tls_files
+  local conf=/etc/postgresql/$PG_VERSION/$PG_CLUSTER
+  if ! cmp -s "$TLS/server.crt" "$conf/gridwire-server.crt"; then
+    install -o postgres -g postgres -m 644 "$TLS/server.crt" "$conf/gridwire-server.crt"
+    install -o postgres -g postgres -m 600 "$TLS/server.key" "$conf/gridwire-server.key"
+    pg_sql -c "alter system set ssl = on" -c "alter system set ssl_cert_file = '$conf/gridwire-server.crt'" \
+      -c "alter system set ssl_key_file = '$conf/gridwire-server.key'" -c "select pg_reload_conf()" >/dev/null
+  fi
+  log "postgresql ready on :$PG_PORT (database $DB_NAME, user $DB_USER; TLS with $TLS/ca.crt for sslmode=verify-full)"
 }
 postgresql_stop() { pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" stop -m fast 2>/dev/null || true; log "postgresql stopped"; }
 postgresql_status() { status_line postgresql "$PG_PORT"; }
@@ -117,15 +169,22 @@ kafka_start() {
   if pid_alive "$pid"; then log "kafka already running on :$KAFKA_PORT"; return; fi
   port_free kafka "$KAFKA_PORT"
   maven_libs kafka
+  tls_files
   mkdir -p "$dir"
+  # SASL_SSL listener: the server certificate and its key in one PEM key store
+  cat "$TLS/server.key" "$TLS/server.crt" >"$dir/keystore.pem" && chmod 600 "$dir/keystore.pem"
   cat >"$dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@localhost:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://localhost:$KAFKA_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT
+listeners=PLAINTEXT://localhost:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_SSL_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+ssl.keystore.type=PEM
+ssl.keystore.location=$dir/keystore.pem
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/logs
 num.partitions=3
@@ -152,7 +211,10 @@ PROPS
   nohup java "${java_opts[@]}" kafka.Kafka "$dir/server.properties" >>"$DATA/kafka.log" 2>&1 </dev/null &
   echo $! >"$pid"
   wait_for kafka 60 port_open "$KAFKA_PORT"
-  log "kafka ready on :$KAFKA_PORT (KRaft, single node)"
+  # the SCRAM account of the SASL_SSL listener (stored in the cluster metadata; set again on every start)
+  java "${java_opts[@]}" kafka.admin.ConfigCommand --bootstrap-server "localhost:$KAFKA_PORT" --alter --entity-type users \
+    --entity-name "$KAFKA_SASL_USERNAME" --add-config "SCRAM-SHA-512=[password=$KAFKA_SASL_PASSWORD]" >/dev/null
+  log "kafka ready on :$KAFKA_PORT and SASL_SSL :$KAFKA_SASL_SSL_PORT (SCRAM-SHA-512 user $KAFKA_SASL_USERNAME) (KRaft, single node)"
 }
 kafka_stop() { stop_pid kafka "$DATA/kafka/kafka.pid"; }
 kafka_status() { status_line kafka "$KAFKA_PORT"; }
@@ -223,5 +285,6 @@ case $cmd in
   start) mkdir -p "$DATA"; for s in "${services[@]}"; do "${s}_start"; done ;;
   stop) for ((i = ${#services[@]} - 1; i >= 0; i--)); do "${services[i]}_stop"; done ;;
   status) for s in "${services[@]}"; do "${s}_status"; done ;;
-  *) die "usage: $0 start|stop|status [${ALL[*]}] | database create|drop NAME | libs kafka|questdb" ;;
+  tls) tls_files; log "CA $TLS/ca.crt; server, gridwire and device certificates beside it" ;;
+  *) die "usage: $0 start|stop|status [${ALL[*]}] | database create|drop NAME | libs kafka|questdb | tls" ;;
 esac

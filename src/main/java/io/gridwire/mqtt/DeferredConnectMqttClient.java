@@ -352,9 +352,10 @@ public class DeferredConnectMqttClient extends MqttClient {
                     options.getSessionExpiryInterval());
             subscriptions.subscribeAll();
         } catch (MqttException e) {
-            lastError = "cannot connect: " + e.getMessage();
+            String why = MqttBroker.connectFailure(e);
+            lastError = "cannot connect: " + why;
             LOG.warn("MQTT client {} cannot connect to {}: {}; retrying every {} s", getClientId(), getServerURI(),
-                    e.getMessage(), retrySeconds);
+                    why, retrySeconds);
             connector.schedule(this::tryConnect, retrySeconds, TimeUnit.SECONDS);
         }
     }

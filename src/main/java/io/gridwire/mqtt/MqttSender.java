@@ -24,9 +24,9 @@ public class MqttSender implements AutoCloseable {
     private final MqttConnectionOptions options;
     private final String purpose;
 
-    public MqttSender(String serverUri, String clientId, String user, String password, String purpose) throws MqttException {
-        this.client = new MqttAsyncClient(serverUri, clientId, new MemoryPersistence());
-        this.options = new MqttConnectionOptions();
+    public MqttSender(MqttBroker broker, String clientId, String user, String password, String purpose) throws MqttException {
+        this.client = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());
+        this.options = broker.applyTo(new MqttConnectionOptions());
         this.purpose = purpose;
         options.setUserName(user);
         options.setPassword(password.getBytes(StandardCharsets.UTF_8));

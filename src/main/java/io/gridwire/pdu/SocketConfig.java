@@ -1,16 +1,21 @@
 package io.gridwire.pdu;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 import io.gridwire.api.ApiException;
+import io.gridwire.platform.TlsContexts;
 
 /** Validation of seed 004's topic parts and socket MQTT settings; every refusal is a 400 naming the field. */
 public final class SocketConfig {
 
-    /** Shown instead of a password; sent back unchanged it means "keep the stored one". */
+    /** Shown instead of a password or PEM text; sent back unchanged it means "keep the stored one". */
     public static final String MASK = "********";
+    private static final List<String> CREDENTIALS = List.of("username", "password", "ca_cert", "client_cert", "client_key");
+    private static final Set<String> PEM = Set.of("ca_cert", "client_cert", "client_key");
+    private static final List<String> CONFIG = List.of("qos", "retain", "keepalive", "clean_session", "tls", "verify_hostname");
 
     private SocketConfig() {
     }
@@ -55,13 +60,16 @@ public final class SocketConfig {
         return n.intValue();
     }
 
-    /** {"qos": 0-2, "retain": bool, "keepalive": 1-3600, "clean_session": bool}; defaults filled in. */
+    /**
+     * {"qos": 0-2, "retain": bool, "keepalive": 1-3600, "clean_session": bool, "tls": bool, "verify_hostname": bool};
+     * defaults filled in (tls false; with tls, verify_hostname true: the broker's certificate must name the host).
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> mqttConfig(Object value) {
         Map<String, Object> in = value == null ? Map.of() : asObject("mqtt_config", value);
         for (String k : in.keySet()) {
-            if (!Set.of("qos", "retain", "keepalive", "clean_session").contains(k)) {
-                throw ApiException.badRequest("field 'mqtt_config." + k + "' is unknown; allowed: qos, retain, keepalive, clean_session");
+            if (!CONFIG.contains(k)) {
+                throw ApiException.badRequest("field 'mqtt_config." + k + "' is unknown; allowed: " + String.join(", ", CONFIG));
             }
         }
         Map<String, Object> out = new LinkedHashMap<>();
@@ -85,43 +93,83 @@ public final class SocketConfig {
             throw ApiException.badRequest("field 'mqtt_config.clean_session' must be true or false");
         }
         out.put("clean_session", clean);
+        for (String flag : List.of("tls", "verify_hostname")) {
+            Object v = in.getOrDefault(flag, flag.equals("verify_hostname"));
+            if (!(v instanceof Boolean)) {
+                throw ApiException.badRequest("field 'mqtt_config." + flag + "' must be true or false");
+            }
+            out.put(flag, v);
+        }
         return out;
     }
 
-    /** {"username": ..., "password": ...}; a masked password keeps the stored one. */
+    /**
+     * {"username", "password", "ca_cert", "client_cert", "client_key"}: the broker account and, for TLS (mqtt_config.tls),
+     * the PEM certificates of the CAs to trust (absent: the JVM's) and the client certificate with its unencrypted key
+     * (mutual TLS). A masked value ({@link #MASK}) keeps the stored one. None but the username is ever shown again.
+     *
+     * @throws ApiException 400 naming the field: unknown, not a string, too long, a PEM text that holds no certificate
+     *                      or key, or a certificate without its key
+     */
     public static Map<String, Object> credentials(Object value, Map<String, Object> stored) {
         Map<String, Object> in = value == null ? Map.of() : asObject("mqtt_credentials", value);
         Map<String, Object> out = new LinkedHashMap<>();
         for (String k : in.keySet()) {
-            if (!Set.of("username", "password").contains(k)) {
-                throw ApiException.badRequest("field 'mqtt_credentials." + k + "' is unknown; allowed: username, password");
+            if (!CREDENTIALS.contains(k)) {
+                throw ApiException.badRequest("field 'mqtt_credentials." + k + "' is unknown; allowed: " + String.join(", ", CREDENTIALS));
             }
             Object v = in.get(k);
-            if (v != null && (!(v instanceof String s) || s.length() > 256)) {
-                throw ApiException.badRequest("field 'mqtt_credentials." + k + "' must be a string of at most 256 characters");
+            int max = PEM.contains(k) ? 32_768 : 256;
+            if (v != null && (!(v instanceof String s) || s.length() > max)) {
+                throw ApiException.badRequest("field 'mqtt_credentials." + k + "' must be a string of at most " + max + " characters");
             }
         }
-        if (in.get("username") != null) {
-            out.put("username", in.get("username"));
+        for (String k : CREDENTIALS) {
+            Object v = in.get(k);
+            if (MASK.equals(v)) {
+                v = stored == null ? null : stored.get(k);
+            }
+            if (v != null) {
+                out.put(k, v);
+            }
         }
-        Object password = in.get("password");
-        if (MASK.equals(password)) {
-            password = stored == null ? null : stored.get("password");
-        }
-        if (password != null) {
-            out.put("password", password);
-        }
+        checkPem(out);
         return out;
     }
 
-    /** Credentials as the API shows them: the password masked. */
+    private static void checkPem(Map<String, Object> creds) {
+        if (creds.containsKey("client_cert") != creds.containsKey("client_key")) {
+            throw ApiException.badRequest("fields 'mqtt_credentials.client_cert' and 'mqtt_credentials.client_key' go together");
+        }
+        pem("ca_cert", new TlsContexts.Material(text(creds.get("ca_cert")), null, null, "ca_cert"));
+        pem("client_cert", new TlsContexts.Material(null, text(creds.get("client_cert")), text(creds.get("client_key")), "client_cert"));
+    }
+
+    private static void pem(String field, TlsContexts.Material m) {
+        try {
+            TlsContexts.context(m);
+        } catch (IllegalArgumentException e) {
+            // the message names what is wrong (no certificate, no key, an encrypted key), never the PEM text
+            throw ApiException.badRequest("field 'mqtt_credentials." + field + "': " + e.getMessage().substring(field.length() + 2));
+        }
+    }
+
+    /** The TLS material of stored credentials ({@link #credentials}); {@code source} names the socket's broker in errors. */
+    public static TlsContexts.Material tlsMaterial(Map<String, ?> creds, String source) {
+        return new TlsContexts.Material(text(creds.get("ca_cert")), text(creds.get("client_cert")), text(creds.get("client_key")), source);
+    }
+
+    private static String text(Object o) {
+        return o == null ? null : o.toString();
+    }
+
+    /** Credentials as the API shows them: the username; the password and the PEM texts masked. */
     public static Map<String, Object> masked(Map<String, Object> credentials) {
         Map<String, Object> out = new LinkedHashMap<>();
-        if (credentials.get("username") != null) {
-            out.put("username", credentials.get("username"));
-        }
-        if (credentials.get("password") != null) {
-            out.put("password", MASK);
+        for (String k : CREDENTIALS) {
+            if (credentials.get(k) != null) {
+                out.put(k, k.equals("username") ? credentials.get(k) : MASK);
+            }
         }
         return out;
     }

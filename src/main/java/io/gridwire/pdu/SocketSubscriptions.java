@@ -19,6 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.gridwire.cluster.Leadership;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
+import io.gridwire.mqtt.MqttBroker;
+import io.gridwire.platform.TlsContexts;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ServiceStatus;
 import org.apache.camel.spi.CamelEvent;
@@ -40,12 +42,18 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
     private static final Logger LOG = LoggerFactory.getLogger(SocketSubscriptions.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    /** Connection settings shared by a group of sockets. */
-    record Broker(String host, int port, String username, String password, boolean cleanSession, int keepalive) {
+    /**
+     * Connection settings shared by a group of sockets; {@code tls} null for plain TCP, else the PEM material of
+     * mqtt_credentials and mqtt_config.verify_hostname.
+     */
+    record Broker(String host, int port, String username, String password, boolean cleanSession, int keepalive,
+                  TlsContexts.Material tls, boolean verifyHostname) {
+        /** A short hash of the settings: the route id and client id suffix (unchanged for a plain broker by TLS support). */
         String key() {
             try {
-                byte[] d = MessageDigest.getInstance("SHA-256").digest((host + "\n" + port + "\n" + username + "\n" + password
-                                                                        + "\n" + cleanSession + "\n" + keepalive).getBytes(StandardCharsets.UTF_8));
+                String settings = host + "\n" + port + "\n" + username + "\n" + password + "\n" + cleanSession + "\n" + keepalive
+                                  + (tls == null ? "" : "\ntls\n" + tls.caPem() + "\n" + tls.certPem() + "\n" + tls.keyPem() + "\n" + verifyHostname);
+                byte[] d = MessageDigest.getInstance("SHA-256").digest(settings.getBytes(StandardCharsets.UTF_8));
                 return HexFormat.of().formatHex(d, 0, 5);
             } catch (Exception e) {
                 throw new IllegalStateException(e);
@@ -53,7 +61,14 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         }
 
         String describe() {
-            return host + ":" + port + (username == null ? "" : " as " + username);
+            return host + ":" + port + (tls == null ? "" : tls.certPem() == null ? " (TLS)" : " (TLS, client certificate)")
+                   + (username == null ? "" : " as " + username);
+        }
+
+        /** Host, port and for TLS the socket factory (its CAs and client certificate). @throws IllegalArgumentException bad PEM */
+        MqttBroker transport() {
+            return tls == null ? MqttBroker.plain(host, port)
+                    : new MqttBroker(host, port, TlsContexts.context(tls).getSocketFactory(), verifyHostname);
         }
     }
 
@@ -162,9 +177,12 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
             while (rs.next()) {
                 JsonNode creds = JSON.readTree(rs.getString(5));
                 JsonNode config = JSON.readTree(rs.getString(6));
+                boolean tls = config.path("tls").asBoolean(false);
                 Broker b = new Broker(rs.getString(3), rs.getInt(4), creds.path("username").asText(null),
                         creds.path("password").asText(null), config.path("clean_session").asBoolean(false),
-                        config.path("keepalive").asInt(60));
+                        config.path("keepalive").asInt(60),
+                        tls ? SocketConfig.tlsMaterial(JSON.convertValue(creds, Map.class), "PDU socket " + rs.getLong(1)) : null,
+                        config.path("verify_hostname").asBoolean(true));
                 String key = b.key();
                 brokers.put(key, b);
                 wanted.computeIfAbsent(key, k -> new HashMap<>()).put(rs.getString(2), config.path("qos").asInt(1));
@@ -213,7 +231,8 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
     }
 
     private Group start(String key, Broker b, Map<String, Integer> topics) throws Exception {
-        MqttConnectionOptions o = new MqttConnectionOptions();
+        MqttBroker transport = b.transport();
+        MqttConnectionOptions o = transport.applyTo(new MqttConnectionOptions());
         if (b.username() != null) {
             o.setUserName(b.username());
         }
@@ -224,7 +243,7 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         o.setSessionExpiryInterval(b.cleanSession() ? 0L : sessionExpirySeconds);
         o.setKeepAliveInterval(b.keepalive());
         String routeId = "pdu-broker-" + key;
-        DeferredConnectMqttClient client = new DeferredConnectMqttClient("tcp://" + b.host() + ":" + b.port(),
+        DeferredConnectMqttClient client = new DeferredConnectMqttClient(transport.uri(),
                 clientIdPrefix + "-pdu-" + key, o, connectRetrySeconds);
         Group g = new Group(b, routeId, client);
         for (var t : topics.entrySet()) {

@@ -180,13 +180,14 @@ public final class DependencyCheck extends AbstractHealthCheck {
      * @param topicsProblem given the check's admin client: null while every topic gridwire writes exists, else which
      *                      are missing and why
      */
-    public static DependencyCheck kafka(String bootstrap, TopicsProbe topicsProblem) {
+    public static DependencyCheck kafka(io.gridwire.sink.KafkaClients kafka, TopicsProbe topicsProblem) {
+        String bootstrap = kafka.bootstrap();
         Admin[] admin = new Admin[1];
         return new DependencyCheck("kafka", details -> {
             details.put("bootstrap_servers", bootstrap);
             synchronized (admin) {
                 if (admin[0] == null) {
-                    admin[0] = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    admin[0] = Admin.create(kafka.config(
                             AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000));
                 }
             }
@@ -202,9 +203,13 @@ public final class DependencyCheck extends AbstractHealthCheck {
         });
     }
 
-    /** The InfluxDB v2 API (QuestDB locally): GET /ping answers 2xx within 3 s. */
-    public static DependencyCheck influxdb(String url) {
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3)).build();
+    /** The InfluxDB v2 API (QuestDB locally): GET /ping answers 2xx within 3 s; an https:// url verified with {@code tls} (null: the JVM's CAs). */
+    public static DependencyCheck influxdb(String url, javax.net.ssl.SSLContext tls) {
+        HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
+        if (tls != null) {
+            builder.sslContext(tls);
+        }
+        HttpClient http = builder.build();
         URI ping = URI.create(url.replaceAll("/+$", "") + "/ping");
         return new DependencyCheck("influxdb", details -> {
             details.put("url", url);

@@ -12,8 +12,10 @@ import io.gridwire.message.JsonPayloads;
 import io.gridwire.message.PayloadTimestamps;
 import io.gridwire.metrics.Meters;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
+import io.gridwire.mqtt.MqttBroker;
 import io.gridwire.mqtt.MqttSender;
 import io.gridwire.sink.DeadLetterStore;
+import io.gridwire.sink.KafkaClients;
 import io.gridwire.sink.KafkaTopics;
 import io.gridwire.sink.SinkPipeline;
 import io.gridwire.sink.TsdbWriter;
@@ -43,6 +45,8 @@ public final class Platform {
     private final PlatformSettings settings;
     private final DataSource dataSource;
     private final InfluxDBClient tsdb;
+    private final MqttBroker broker;
+    private final KafkaClients kafkaClients;
     private final TsdbWriter tsdbWriter;
     private final Meters meters;
     private final KafkaTopics kafkaTopics;
@@ -70,13 +74,15 @@ public final class Platform {
         this.meters = new Meters(context);
         this.dataSource = Resources.dataSource(s);
         this.tsdb = Resources.tsdb(s);
+        this.broker = Resources.mqttBroker(s);
         this.tsdbWriter = new TsdbWriter(tsdb, s.influxBucket, s.influxOrg, meters);
-        this.kafkaTopics = new KafkaTopics(s.kafkaBootstrap, s.kafkaTopicsPartitions.isBlank() ? null : Integer.valueOf(s.kafkaTopicsPartitions.trim()),
+        this.kafkaClients = Resources.kafkaClients(s, context);
+        this.kafkaTopics = new KafkaTopics(kafkaClients, s.kafkaTopicsPartitions.isBlank() ? null : Integer.valueOf(s.kafkaTopicsPartitions.trim()),
                 s.kafkaTopicsReplicationFactor.isBlank() ? null : Short.valueOf(s.kafkaTopicsReplicationFactor.trim()));
         this.deadLetters = new DeadLetterStore(dataSource, s.retryInitialDelayMs, s.retryMaxDelayMs, meters);
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
-        this.sinks = new SinkChecks(dataSource, s, kafkaTopics);
+        this.sinks = new SinkChecks(dataSource, s, kafkaTopics, kafkaClients);
         this.scaleOut = new ScaleOut(context, s, instanceId, kafkaTopics, meters);
         // registered first, so closed last (newest first): the TSDB client, then the pool
         this.closing = new ClosingService();
@@ -186,7 +192,7 @@ public final class Platform {
      * subscriptions are shared ({@code $share/<group>/<filter>}) and a graceful stop ends its session.
      */
     public DeferredConnectMqttClient ingestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
-        DeferredConnectMqttClient client = Resources.mqttClient(settings, clientId(suffix), sessionExpirySeconds(), sharedGroup());
+        DeferredConnectMqttClient client = Resources.mqttClient(settings, broker(), clientId(suffix), sessionExpirySeconds(), sharedGroup());
         register(bean, client, DependencyCheck.mqtt(healthCheck, client), label, topicsProperty);
         return client;
     }
@@ -199,7 +205,7 @@ public final class Platform {
      * follower, naming the leader.
      */
     public DeferredConnectMqttClient leaderIngestClient(String bean, String suffix, String healthCheck, String label, String topicsProperty) {
-        DeferredConnectMqttClient client = Resources.mqttClient(settings, singletonClientId(suffix), settings.mqttSessionExpirySeconds, null);
+        DeferredConnectMqttClient client = Resources.mqttClient(settings, broker(), singletonClientId(suffix), settings.mqttSessionExpirySeconds, null);
         io.gridwire.cluster.Leadership leadership = leadership();
         leadership.onChange(leading -> {
             if (!leading) {
@@ -231,7 +237,7 @@ public final class Platform {
      * @throws Exception Paho's {@code MqttException} when the client id or broker URI is invalid
      */
     public MqttSender sender(String suffix, String purpose) throws Exception {
-        return closeOnStop(new MqttSender(brokerUri(), clientId(suffix), settings.mqttUsername, settings.mqttPassword, purpose));
+        return closeOnStop(new MqttSender(broker(), clientId(suffix), settings.mqttUsername, settings.mqttPassword, purpose));
     }
 
     /**
@@ -290,6 +296,11 @@ public final class Platform {
     }
 
     /** The topics gridwire writes: a family adds its own; all are created at start-up when missing. */
+    /** Bootstrap servers and security of gridwire's own Kafka clients (kafka.*); camel-kafka's component has the same. */
+    public KafkaClients kafkaClients() {
+        return kafkaClients;
+    }
+
     public KafkaTopics kafkaTopics() {
         return kafkaTopics;
     }
@@ -323,9 +334,9 @@ public final class Platform {
         return sinks;
     }
 
-    /** The broker gridwire's own connections use, {@code tcp://host:port}. */
-    public String brokerUri() {
-        return "tcp://" + settings.mqttHost + ":" + settings.mqttPort;
+    /** The broker gridwire's own connections use (mqtt.broker.*, with TLS from mqtt.tls.*). */
+    public MqttBroker broker() {
+        return broker;
     }
 
     /**

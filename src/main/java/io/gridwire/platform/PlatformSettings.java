@@ -19,8 +19,14 @@ final class PlatformSettings {
     @PropertyInject("influx.bucket") String influxBucket;
     @PropertyInject("influx.timeoutMs") int influxTimeoutMs;
     @PropertyInject("influx.gzip") boolean influxGzip;
+    @PropertyInject(value = "influx.tls.caFile", defaultValue = " ") String influxTlsCaFile;
 
     @PropertyInject("kafka.bootstrap.servers") String kafkaBootstrap;
+    @PropertyInject("kafka.security.protocol") String kafkaSecurityProtocol;
+    @PropertyInject("kafka.sasl.mechanism") String kafkaSaslMechanism;
+    @PropertyInject(value = "kafka.sasl.username", defaultValue = " ") String kafkaSaslUsername;
+    @PropertyInject(value = "kafka.sasl.password", defaultValue = " ") String kafkaSaslPassword;
+    @PropertyInject(value = "kafka.tls.caFile", defaultValue = " ") String kafkaTlsCaFile;
     @PropertyInject(value = "kafka.topics.partitions", defaultValue = " ") String kafkaTopicsPartitions;
     @PropertyInject(value = "kafka.topics.replicationFactor", defaultValue = " ") String kafkaTopicsReplicationFactor;
 
@@ -39,6 +45,11 @@ final class PlatformSettings {
     @PropertyInject("mqtt.connectTimeoutSeconds") int mqttConnectTimeoutSeconds;
     @PropertyInject("mqtt.connectRetrySeconds") int mqttConnectRetrySeconds;
     @PropertyInject("mqtt.maxPayloadBytes") int maxPayloadBytes;
+    @PropertyInject("mqtt.tls.enabled") boolean mqttTlsEnabled;
+    @PropertyInject(value = "mqtt.tls.caFile", defaultValue = " ") String mqttTlsCaFile;
+    @PropertyInject(value = "mqtt.tls.certFile", defaultValue = " ") String mqttTlsCertFile;
+    @PropertyInject(value = "mqtt.tls.keyFile", defaultValue = " ") String mqttTlsKeyFile;
+    @PropertyInject("mqtt.tls.verifyHostname") boolean mqttTlsVerifyHostname;
 
     @PropertyInject("gridwire.mode") String mode;
     @PropertyInject("kafkaFirst.topicPrefix") String kafkaFirstTopicPrefix;

@@ -12,9 +12,13 @@ import com.influxdb.client.InfluxDBClientFactory;
 import com.influxdb.client.InfluxDBClientOptions;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import io.gridwire.mqtt.BufferedSocketFactory;
 import io.gridwire.mqtt.DeferredConnectMqttClient;
+import io.gridwire.mqtt.MqttBroker;
+import io.gridwire.sink.KafkaClients;
 import okhttp3.OkHttpClient;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.kafka.KafkaComponent;
+import org.apache.camel.component.kafka.KafkaConfiguration;
 import org.eclipse.paho.mqttv5.client.MqttConnectionOptions;
 
 /** Builds the shared clients from {@link PlatformSettings}; none of them connects until first used. */
@@ -39,11 +43,19 @@ final class Resources {
         return new HikariDataSource(c);
     }
 
-    /** The InfluxDB v2 client (influx.*), gzip on by default, no retry of its own (the pipelines retry). */
+    /**
+     * The InfluxDB v2 client (influx.*), gzip on by default, no retry of its own (the pipelines retry); an https://
+     * influx.url is verified against influx.tls.caFile (PEM) when set, else the JVM's trusted CAs.
+     */
     static InfluxDBClient tsdb(PlatformSettings s) {
         Duration timeout = Duration.ofMillis(s.influxTimeoutMs);
         OkHttpClient.Builder http = new OkHttpClient.Builder()
                 .connectTimeout(timeout).readTimeout(timeout).writeTimeout(timeout).retryOnConnectionFailure(false);
+        TlsContexts.Material ca = influxCa(s);
+        if (ca != null) {
+            // an https:// InfluxDB whose certificate chains to a private CA
+            http.sslSocketFactory(TlsContexts.context(ca).getSocketFactory(), TlsContexts.trustManager(ca));
+        }
         InfluxDBClient client = InfluxDBClientFactory.create(InfluxDBClientOptions.builder()
                 .url(s.influxUrl)
                 .authenticateToken(s.influxToken.toCharArray())
@@ -97,12 +109,54 @@ final class Resources {
         }
     }
 
+    /** The CAs influx.tls.caFile names, or null for the JVM's. @throws IllegalArgumentException the file is unreadable */
+    static TlsContexts.Material influxCa(PlatformSettings s) {
+        return s.influxTlsCaFile.isBlank() ? null : TlsContexts.Material.files(s.influxTlsCaFile, null, null, "influx.tls");
+    }
+
+    /**
+     * gridwire's Kafka connection (kafka.bootstrap.servers, kafka.security.protocol, kafka.sasl.*, kafka.tls.caFile) for
+     * its own clients, also set on camel-kafka's component so every kafka: endpoint of the routes uses it.
+     *
+     * @throws IllegalArgumentException an unknown protocol or mechanism, SASL without a username
+     */
+    static KafkaClients kafkaClients(PlatformSettings s, CamelContext context) {
+        KafkaClients k = KafkaClients.of(s.kafkaBootstrap, s.kafkaSecurityProtocol, s.kafkaSaslMechanism, s.kafkaSaslUsername.trim(),
+                s.kafkaSaslPassword.trim(), s.kafkaTlsCaFile);
+        KafkaConfiguration c = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
+        c.setSecurityProtocol(k.protocol());
+        if (k.security().containsKey("sasl.mechanism")) {
+            c.setSaslMechanism((String) k.security().get("sasl.mechanism"));
+            c.setSaslJaasConfig((String) k.security().get("sasl.jaas.config"));
+        }
+        if (k.security().containsKey("ssl.truststore.location")) {
+            c.setSslTruststoreType("PEM");
+            c.setSslTruststoreLocation((String) k.security().get("ssl.truststore.location"));
+        }
+        return k;
+    }
+
+    /**
+     * The broker of gridwire's own connections: mqtt.broker.host/port, over TLS when mqtt.tls.enabled with the CAs of
+     * mqtt.tls.caFile (else the JVM's) and, for mutual TLS, mqtt.tls.certFile/keyFile.
+     *
+     * @throws IllegalArgumentException a TLS file is missing or holds no certificate or key (the message names the setting)
+     */
+    static MqttBroker mqttBroker(PlatformSettings s) {
+        if (!s.mqttTlsEnabled) {
+            return MqttBroker.plain(s.mqttHost, s.mqttPort);
+        }
+        TlsContexts.Material m = TlsContexts.Material.files(s.mqttTlsCaFile, s.mqttTlsCertFile, s.mqttTlsKeyFile, "mqtt.tls");
+        return new MqttBroker(s.mqttHost, s.mqttPort, TlsContexts.context(m).getSocketFactory(), s.mqttTlsVerifyHostname);
+    }
+
     /**
      * An ingest connection as the gridwire account: persistent session of {@code sessionExpirySeconds}, manual acks,
      * its subscriptions shared in {@code sharedGroup} (null: not shared).
      */
-    static DeferredConnectMqttClient mqttClient(PlatformSettings s, String clientId, long sessionExpirySeconds, String sharedGroup) {
-        MqttConnectionOptions o = new MqttConnectionOptions();
+    static DeferredConnectMqttClient mqttClient(PlatformSettings s, MqttBroker broker, String clientId, long sessionExpirySeconds,
+                                                String sharedGroup) {
+        MqttConnectionOptions o = broker.applyTo(new MqttConnectionOptions());
         o.setUserName(s.mqttUsername);
         o.setPassword(s.mqttPassword.getBytes(StandardCharsets.UTF_8));
         // persistent session: the broker queues QoS 1 messages while gridwire is away
@@ -111,10 +165,8 @@ final class Resources {
         o.setReceiveMaximum(s.mqttReceiveMaximum);
         o.setKeepAliveInterval(s.mqttKeepAliveSeconds);
         o.setConnectionTimeout(s.mqttConnectTimeoutSeconds);
-        // read packets a socket buffer at a time, not a few bytes per system call
-        o.setSocketFactory(new BufferedSocketFactory());
         try {
-            DeferredConnectMqttClient client = new DeferredConnectMqttClient("tcp://" + s.mqttHost + ":" + s.mqttPort, clientId, o,
+            DeferredConnectMqttClient client = new DeferredConnectMqttClient(broker.uri(), clientId, o,
                     s.mqttConnectRetrySeconds);
             client.shareSubscriptions(sharedGroup);
             client.setDrainQuietMs(s.mqttDrainQuietMs);

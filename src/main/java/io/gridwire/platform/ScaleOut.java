@@ -46,7 +46,7 @@ final class ScaleOut {
         this.leadership = new Leadership(clusterService);
         this.ingestBuffer = switch (s.mode.trim()) {
             case "direct" -> null;
-            case "kafka-first" -> new KafkaIngestBuffer(new KafkaIngestBuffer.Settings(s.kafkaBootstrap, s.kafkaFirstTopicPrefix,
+            case "kafka-first" -> new KafkaIngestBuffer(new KafkaIngestBuffer.Settings(topics.kafka(), s.kafkaFirstTopicPrefix,
                     s.kafkaFirstGroupPrefix, s.kafkaFirstRetentionMs, s.kafkaFirstSendTimeoutMs, s.maxPayloadBytes), topics, meters);
             default -> throw new IllegalArgumentException("gridwire.mode (GRIDWIRE_MODE) '" + s.mode + "': direct or kafka-first");
         };

@@ -16,10 +16,11 @@ final class SinkChecks {
     final DependencyCheck kafka;
     final DependencyCheck influxdb;
 
-    SinkChecks(DataSource dataSource, PlatformSettings s, KafkaTopics topics) {
+    SinkChecks(DataSource dataSource, PlatformSettings s, KafkaTopics topics, io.gridwire.sink.KafkaClients kafkaClients) {
         postgresql = DependencyCheck.postgresql(dataSource, s.dbUrl);
-        kafka = DependencyCheck.kafka(s.kafkaBootstrap, topics::problem);
-        influxdb = DependencyCheck.influxdb(s.influxUrl);
+        kafka = DependencyCheck.kafka(kafkaClients, topics::problem);
+        TlsContexts.Material influxCa = Resources.influxCa(s);
+        influxdb = DependencyCheck.influxdb(s.influxUrl, influxCa == null ? null : TlsContexts.context(influxCa));
     }
 
     /** True for a failure the sink answered (it is up and refused), false for one that says nothing about the message. */

@@ -78,7 +78,8 @@ public class StartupBanner extends LifecycleNotifier {
         line(b, "Health", http + "/observe/health  (details: ?exposureLevel=full&data=true; liveness /observe/health/live, "
                 + "readiness /observe/health/ready)");
         line(b, "Metrics", http + "/observe/metrics  (Prometheus)");
-        line(b, "MQTT", platform.brokerUri() + " as " + p.apply("mqtt.username"));
+        line(b, "MQTT", platform.broker().uri() + " as " + p.apply("mqtt.username")
+                                + (p.apply("mqtt.tls.certFile").isBlank() ? "" : " with client certificate"));
         java.util.Map<String, java.util.List<String>> sections = new java.util.LinkedHashMap<>();
         for (Platform.BannerLine l : platform.bannerLines()) {
             sections.computeIfAbsent(l.section(), k -> new java.util.ArrayList<>()).add(l.text().get());

@@ -37,10 +37,10 @@ public class MqttPublisher implements Publisher, AutoCloseable {
     private volatile long lastDropWarningMs;
     private volatile boolean closed;
 
-    public MqttPublisher(String serverUri, String clientId, String user, String password, int qos, int maxInflight)
+    public MqttPublisher(io.gridwire.mqtt.MqttBroker broker, String clientId, String user, String password, int qos, int maxInflight)
             throws MqttException {
-        this.client = new MqttAsyncClient(serverUri, clientId, new MemoryPersistence());
-        this.options = new MqttConnectionOptions();
+        this.client = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());
+        this.options = broker.applyTo(new MqttConnectionOptions());
         options.setUserName(user);
         options.setPassword(password.getBytes(StandardCharsets.UTF_8));
         options.setCleanStart(true);
@@ -75,7 +75,7 @@ public class MqttPublisher implements Publisher, AutoCloseable {
                             client.getServerURI());
                 } catch (MqttException e) {
                     LOG.warn("MQTT client {} cannot connect to {}: {}; retrying", client.getClientId(),
-                            client.getServerURI(), e.getMessage());
+                            client.getServerURI(), io.gridwire.mqtt.MqttBroker.connectFailure(e));
                     sleep(2000);
                 }
             }

@@ -43,7 +43,7 @@ public class SimulatorConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         Platform platform = Platform.of(context);
         var registry = context.getRegistry();
-        MqttPublisher publisher = platform.closeOnStop(new MqttPublisher(platform.brokerUri(), platform.clientId("-simulator"),
+        MqttPublisher publisher = platform.closeOnStop(new MqttPublisher(platform.broker(), platform.clientId("-simulator"),
                 deviceUser, devicePassword, qos, maxInflight));
         registry.bind("mockDevicePublisher", publisher);
         MockDeviceStore store = new MockDeviceStore(platform.dataSource());

@@ -53,10 +53,10 @@ public final class KafkaIngestBuffer implements IngestBuffer, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestBuffer.class);
 
     /**
-     * Settings: Kafka, topic and group prefixes, the raw topics' retention (ms), how long storing a batch may take (ms),
+     * Settings: Kafka (bootstrap servers and security), topic and group prefixes, the raw topics' retention (ms), how long storing a batch may take (ms),
      * and the largest payload stored whole (bytes; mqtt.maxPayloadBytes, below Kafka's record limit).
      */
-    public record Settings(String bootstrap, String topicPrefix, String groupPrefix, long retentionMs, long sendTimeoutMs,
+    public record Settings(KafkaClients kafka, String topicPrefix, String groupPrefix, long retentionMs, long sendTimeoutMs,
                            int maxPayloadBytes) {
     }
 
@@ -192,7 +192,7 @@ public final class KafkaIngestBuffer implements IngestBuffer, AutoCloseable {
     private synchronized KafkaProducer<String, byte[]> producer() {
         if (producer == null) {
             Properties p = new Properties();
-            p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
+            p.putAll(settings.kafka().config());
             p.put(ProducerConfig.ACKS_CONFIG, "all");
             p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, "true");
             p.put(ProducerConfig.LINGER_MS_CONFIG, "5");
@@ -211,7 +211,7 @@ public final class KafkaIngestBuffer implements IngestBuffer, AutoCloseable {
     /** A consumer of raw records: in {@code group} (null: none, for assign()), at most {@code maxRecords} per poll. */
     KafkaConsumer<String, byte[]> consumer(String group, int maxRecords) {
         Properties p = new Properties();
-        p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
+        p.putAll(settings.kafka().config());
         if (group != null) {
             p.put(ConsumerConfig.GROUP_ID_CONFIG, group);
         }
@@ -243,7 +243,7 @@ public final class KafkaIngestBuffer implements IngestBuffer, AutoCloseable {
         synchronized (this) {
             if (admin == null) {
                 Properties p = new Properties();
-                p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, settings.bootstrap());
+                p.putAll(settings.kafka().config());
                 p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "5000");
                 p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "3000");
                 admin = Admin.create(p);

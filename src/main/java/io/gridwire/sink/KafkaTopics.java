@@ -26,7 +26,7 @@ public class KafkaTopics {
 
     private static final Logger LOG = LoggerFactory.getLogger(KafkaTopics.class);
 
-    private final String bootstrap;
+    private final KafkaClients kafka;
     private final java.util.Optional<Integer> partitions;
     private final java.util.Optional<Short> replication;
     /** Topic name to its retention.ms (null: the broker's default). */
@@ -34,12 +34,12 @@ public class KafkaTopics {
     private volatile String lastError;
 
     /**
-     * @param bootstrap   Kafka bootstrap servers (host:port,...)
+     * @param kafka       Kafka bootstrap servers and client security
      * @param partitions  partitions of a topic gridwire creates; null: the broker's num.partitions
      * @param replication its replication factor; null: the broker's default.replication.factor
      */
-    public KafkaTopics(String bootstrap, Integer partitions, Short replication) {
-        this.bootstrap = bootstrap;
+    public KafkaTopics(KafkaClients kafka, Integer partitions, Short replication) {
+        this.kafka = kafka;
         this.partitions = java.util.Optional.ofNullable(partitions);
         this.replication = java.util.Optional.ofNullable(replication);
     }
@@ -54,6 +54,11 @@ public class KafkaTopics {
     public synchronized KafkaTopics topic(String name, Long retentionMs) {
         retentionMsByTopic.put(name, retentionMs);
         return this;
+    }
+
+    /** The bootstrap servers and security its admin client uses. */
+    public KafkaClients kafka() {
+        return kafka;
     }
 
     /** The topics added so far, in the order added. */
@@ -103,7 +108,7 @@ public class KafkaTopics {
     }
 
     private synchronized boolean tryCreate() {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        try (Admin admin = Admin.create(kafka.config(
                 AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 8000))) {
             Set<String> existing = admin.listTopics().names().get(8, TimeUnit.SECONDS);
             List<NewTopic> create = new ArrayList<>();

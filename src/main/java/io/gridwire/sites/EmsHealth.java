@@ -1,5 +1,6 @@
 package io.gridwire.sites;
 
+import io.gridwire.sink.KafkaClients;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -13,20 +14,20 @@ import org.apache.kafka.clients.admin.DescribeClusterOptions;
 /** Health of the EMS Kafka bridge: Kafka reachable (describe cluster) and the circuit breaker's state. */
 public class EmsHealth extends AbstractHealthCheck {
 
-    private final String bootstrap;
+    private final KafkaClients kafka;
     private final CircuitBreaker breaker;
     private volatile Admin admin;
 
-    public EmsHealth(String bootstrap, CircuitBreaker breaker) {
+    public EmsHealth(KafkaClients kafka, CircuitBreaker breaker) {
         super("gridwire", "kafka-ems-bridge");
-        this.bootstrap = bootstrap;
+        this.kafka = kafka;
         this.breaker = breaker;
     }
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         builder.detail("circuit_breaker", breaker.getState().name());
-        builder.detail("bootstrap_servers", bootstrap);
+        builder.detail("bootstrap_servers", kafka.bootstrap());
         try {
             int nodes = admin().describeCluster(new DescribeClusterOptions().timeoutMs(2000)).nodes().get(3, TimeUnit.SECONDS).size();
             builder.detail("kafka_nodes", nodes);
@@ -45,7 +46,7 @@ public class EmsHealth extends AbstractHealthCheck {
         if (admin == null) {
             synchronized (this) {
                 if (admin == null) {
-                    admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                    admin = Admin.create(kafka.config(
                             AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000));
                 }
             }

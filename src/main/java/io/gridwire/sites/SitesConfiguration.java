@@ -51,8 +51,6 @@ public class SitesConfiguration implements CamelConfiguration {
     private String streamPath;
     @PropertyInject("http.port")
     private int httpPort;
-    @PropertyInject("kafka.bootstrap.servers")
-    private String kafkaBootstrap;
 
     @Override
     public void configure(CamelContext context) throws Exception {
@@ -73,7 +71,7 @@ public class SitesConfiguration implements CamelConfiguration {
         registry.bind("emsKafkaBreaker", breaker);
         HealthCheckRegistry health = HealthCheckRegistry.get(context);
         if (health != null) {
-            health.register(new EmsHealth(kafkaBootstrap, breaker));
+            health.register(new EmsHealth(platform.kafkaClients(), breaker));
         }
         EmsDevices devices = new EmsDevices(platform.dataSource(), unknownDevices.equals("auto-register"), deviceCacheMs);
         registry.bind("emsDevices", devices);

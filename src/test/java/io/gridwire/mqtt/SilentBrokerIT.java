@@ -64,7 +64,7 @@ class SilentBrokerIT {
         String host = Sinks.env("MQTT_BROKER_HOST", "localhost");
         int port = Integer.parseInt(Sinks.env("MQTT_BROKER_PORT", "1883"));
         try (FirstConnectionSilentProxy proxy = new FirstConnectionSilentProxy(host, port);
-             MqttSender sender = new MqttSender("tcp://localhost:" + proxy.port(), "test-silent-sender-" + UUID.randomUUID(),
+             MqttSender sender = new MqttSender(io.gridwire.mqtt.MqttBroker.plain("localhost", proxy.port()), "test-silent-sender-" + UUID.randomUUID(),
                      Sinks.env("MQTT_USERNAME", "gridwire"), Sinks.env("MQTT_PASSWORD", "gridwire-dev"), "test")) {
             String topic = "test/silent/" + UUID.randomUUID();
             MqttException first = assertThrows(MqttException.class, () -> sender.publish(topic, "1", 1));

@@ -24,8 +24,18 @@ public final class Devices implements AutoCloseable {
 
     /** A client of any broker and account (user null: anonymous). */
     public Devices(String host, int port, String user, String password) throws MqttException {
-        client = new MqttClient("tcp://" + host + ":" + port, "test-device-" + UUID.randomUUID(), new MemoryPersistence());
+        this("tcp://" + host + ":" + port, new MqttConnectionOptions(), user, password);
+    }
+
+    /** A device connecting over TLS ({@code ssl://localhost:port}) with the given socket factory (its CAs and certificate). */
+    public static Devices tls(int port, String user, String password, javax.net.ssl.SSLSocketFactory tls) throws MqttException {
         MqttConnectionOptions o = new MqttConnectionOptions();
+        o.setSocketFactory(tls);
+        return new Devices("ssl://localhost:" + port, o, user, password);
+    }
+
+    private Devices(String uri, MqttConnectionOptions o, String user, String password) throws MqttException {
+        client = new MqttClient(uri, "test-device-" + UUID.randomUUID(), new MemoryPersistence());
         if (user != null) {
             o.setUserName(user);
             o.setPassword(password.getBytes(StandardCharsets.UTF_8));
