@@ -24,7 +24,10 @@ import org.apache.kafka.clients.admin.ScramMechanism;
 import org.apache.kafka.clients.admin.UserScramCredentialUpsertion;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.awaitility.Awaitility.await;
@@ -40,6 +43,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * over TLS lands in its sinks; a wrong CA and a missing client certificate are refused with a log line saying so;
  * neither the Kafka password nor a private key shows in the log or an API answer.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TlsIT {
 
     private static final Path TLS = Path.of(Sinks.env("GRIDWIRE_DATA", ".gridwire-data"), "tls");
@@ -75,17 +79,17 @@ class TlsIT {
         gridwire = new GridwireProcess("tls", Map.ofEntries(
                 Map.entry("MQTT_BROKER_PORT", String.valueOf(MQTT_TLS_PORT)),
                 Map.entry("MQTT_TLS_ENABLED", "true"),
-                Map.entry("MQTT_TLS_CA_FILE", TLS.resolve("ca.crt").toString()),
-                Map.entry("MQTT_TLS_CERT_FILE", TLS.resolve("gridwire.crt").toString()),
-                Map.entry("MQTT_TLS_KEY_FILE", TLS.resolve("gridwire.key").toString()),
+                Map.entry("MQTT_TLS_CAFILE", TLS.resolve("ca.crt").toString()),
+                Map.entry("MQTT_TLS_CERTFILE", TLS.resolve("gridwire.crt").toString()),
+                Map.entry("MQTT_TLS_KEYFILE", TLS.resolve("gridwire.key").toString()),
                 Map.entry("DB_URL", db + (db.contains("?") ? "&" : "?") + "sslmode=verify-full&sslrootcert=" + TLS.resolve("ca.crt")),
                 Map.entry("KAFKA_BOOTSTRAP_SERVERS", KAFKA_SASL_SSL),
                 Map.entry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL"),
                 Map.entry("KAFKA_SASL_USERNAME", KAFKA_USER),
                 Map.entry("KAFKA_SASL_PASSWORD", KAFKA_PASSWORD),
-                Map.entry("KAFKA_TLS_CA_FILE", TLS.resolve("ca.crt").toString()),
+                Map.entry("KAFKA_TLS_CAFILE", TLS.resolve("ca.crt").toString()),
                 Map.entry("INFLUX_URL", "https://localhost:" + https.port()),
-                Map.entry("INFLUX_TLS_CA_FILE", TLS.resolve("ca.crt").toString()))).start();
+                Map.entry("INFLUX_TLS_CAFILE", TLS.resolve("ca.crt").toString()))).start();
         api = new Api(gridwire.httpPort());
     }
 
@@ -206,6 +210,31 @@ class TlsIT {
                 + "\"mqtt_config\":{\"tls\":true}}");
         assertEquals(400, refused.status(), refused.text());
         assertTrue(refused.text().contains("mqtt_credentials.client_cert") && refused.text().contains("private key"), refused.text());
+    }
+
+    /** Last: it replaces the class's gridwire with one that trusts another CA. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void gridwireTrustingAnotherCaDoesNotConnectAndSaysWhy() throws Exception {
+        gridwire.stop();
+        GridwireProcess untrusting = new GridwireProcess("tls-wrong-ca", Map.of(
+                "MQTT_BROKER_PORT", String.valueOf(MQTT_TLS_PORT), "MQTT_TLS_ENABLED", "true",
+                "MQTT_TLS_CAFILE", otherCa.toString(), "MQTT_TLS_CERTFILE", TLS.resolve("gridwire.crt").toString(),
+                "MQTT_TLS_KEYFILE", TLS.resolve("gridwire.key").toString()));
+        try {
+            untrusting.start(GridwireProcess.ROUTES_STARTED);
+            Api other = new Api(untrusting.httpPort());
+            await("the MQTT health check names the refused certificate").atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+                var check = other.healthCheck("mqtt-energy");
+                assertEquals("DOWN", check.get("status").asText(), check.toString());
+                assertTrue(check.toString().contains("does not chain to a trusted CA"), check.toString());
+            });
+            assertTrue(Files.readString(untrusting.log()).lines().anyMatch(l -> l.contains("-energy cannot connect to ssl://localhost:" + MQTT_TLS_PORT)
+                                                                               && l.contains("TLS handshake failed: PKIX path building failed")),
+                    "the log line says the handshake failed and why");
+        } finally {
+            untrusting.stop();
+        }
     }
 
     /** A PDU with one socket on Mosquitto's TLS listener as the gridwire account: the given CA, with or without its certificate. */
