@@ -18,7 +18,8 @@ if ! command -v docker-compose >/dev/null 2>&1; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker-compose >/dev/null
 fi
 docker-compose --env-file docker/.env.example -f docker/compose.yaml config -q
-echo "docker/compose.yaml: valid (with docker/.env.example)"
+docker-compose --env-file docker/.env.example -f docker/compose.yaml -f docker/compose.observability.yaml config -q
+echo "docker/compose.yaml (and with compose.observability.yaml): valid (with docker/.env.example)"
 
 # The container deployment, built and started here with podman (images from Debian packages): a reading through
 # every sink, health and the image's HEALTHCHECK on each of three instances, then everything removed.

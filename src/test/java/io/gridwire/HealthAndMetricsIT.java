@@ -99,6 +99,7 @@ class HealthAndMetricsIT {
                     sink + " write latency");
         }
         assertEquals(0, value(m, "gridwire_messages_awaiting_ack", "route=\"energy-telemetry-ingest\""), "nothing waiting");
+        dashboardQueriesOnlyMetricsThatExist(m);
 
         // the TSDB away: the readings wait unacked, and the failed writes are counted as transient
         Services.stop("questdb");
@@ -125,6 +126,31 @@ class HealthAndMetricsIT {
         await().atMost(Duration.ofSeconds(90)).until(() ->
                 Sinks.count("SELECT count(*) FROM device_readings WHERE device_id = ?", device) == 25
                 && value(metrics(), "gridwire_messages_awaiting_ack", "route=\"energy-telemetry-ingest\"") == 0);
+    }
+
+    /**
+     * Every metric docker/grafana/dashboards/gridwire.json queries is in /observe/metrics (after a reading and a dead
+     * letter, so the counters made on first use exist), with samples for the energy family where it has a route label.
+     */
+    private static void dashboardQueriesOnlyMetricsThatExist(String metrics) throws Exception {
+        JsonNode dashboard = new com.fasterxml.jackson.databind.ObjectMapper().readTree(java.nio.file.Path.of("docker/grafana/dashboards/gridwire.json").toFile());
+        java.util.Set<String> queried = new java.util.TreeSet<>();
+        for (JsonNode panel : dashboard.path("panels")) {
+            for (JsonNode target : panel.path("targets")) {
+                Matcher name = Pattern.compile("\\b(gridwire_[a-z_]+|camel_[a-z_]+)\\b").matcher(target.path("expr").asText());
+                while (name.find()) {
+                    queried.add(name.group(1));
+                }
+            }
+        }
+        assertTrue(queried.size() >= 8, "the dashboard's metrics: " + queried);
+        for (String name : queried) {
+            assertTrue(Pattern.compile("^" + Pattern.quote(name) + "[{ ]", Pattern.MULTILINE).matcher(metrics).find(),
+                    "the dashboard queries " + name + ", which /observe/metrics does not have");
+        }
+        assertTrue(value(metrics, "gridwire_ingest_received_total", "route=\"energy-telemetry-ingest\"") >= 21, "messages in");
+        assertEquals(1, value(metrics, "gridwire_health_check_up", "check=\"postgresql\""), "health of PostgreSQL as a metric");
+        System.out.println("dashboard: " + queried.size() + " metrics queried, all exposed: " + queried);
     }
 
     private static String metrics() {

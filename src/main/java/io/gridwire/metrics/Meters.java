@@ -40,9 +40,11 @@ public class Meters {
         DistributionSummary.builder("gridwire_sink_batch_size").tag("sink", sink).register(r).record(size);
         Timer.builder("gridwire_sink_write").tags("sink", sink, "outcome", failure == null ? "ok" : "failed").register(r)
                 .record(nanos, TimeUnit.NANOSECONDS);
+        // both kinds exist from the sink's first write on, so a dashboard shows 0 rather than no data
+        io.micrometer.core.instrument.Counter transientFailures = r.counter("gridwire_sink_failures", "sink", sink, "kind", "transient");
+        io.micrometer.core.instrument.Counter rejected = r.counter("gridwire_sink_failures", "sink", sink, "kind", "rejected");
         if (failure != null) {
-            r.counter("gridwire_sink_failures", "sink", sink, "kind",
-                    io.gridwire.message.SinkFailures.isTransient(failure) ? "transient" : "rejected").increment();
+            (io.gridwire.message.SinkFailures.isTransient(failure) ? transientFailures : rejected).increment();
         }
     }
 

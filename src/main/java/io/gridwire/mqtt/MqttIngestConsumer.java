@@ -94,6 +94,11 @@ public class MqttIngestConsumer extends DefaultConsumer {
         return lastCommitted;
     }
 
+    /** Messages received from the broker since this consumer started (redeliveries included). */
+    public long received() {
+        return received.get();
+    }
+
     /** Messages acked since this consumer started: committed in every sink, or stored as dead letters. */
     public long acked(boolean asDeadLetters) {
         return asDeadLetters ? deadLettered.get() : committed.get();

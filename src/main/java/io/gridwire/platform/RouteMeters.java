@@ -8,13 +8,16 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.camel.CamelContext;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.health.HealthCheckRegistry;
 import org.apache.camel.Route;
 import org.apache.camel.spi.CamelEvent;
 
 /**
  * Meters that follow the routes: gridwire_messages_awaiting_ack{route} for every route consuming MQTT (messages
  * received and not yet acked: waiting for their sinks to commit, or for a sink to come back), including the PDU
- * broker routes created at run time.
+ * broker routes created at run time; for ingest routes gridwire_ingest_received_total{route} and
+ * gridwire_ingest_messages_total{route,outcome}; and gridwire_health_check_up{check} for every health check.
  */
 public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
 
@@ -39,9 +42,24 @@ public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
             // the meter registry is bound by now
             started = true;
             context.getRoutes().forEach(this::watch);
+            healthChecks();
         } else if (started && event instanceof CamelEvent.RouteStartedEvent r) {
             watch(r.getRoute());
         }
+    }
+
+    /**
+     * gridwire_health_check_up{check}: 1 while a dependency or component check (not the per-route ones) is UP, 0
+     * otherwise; evaluated on each scrape, as /observe/health does.
+     */
+    private void healthChecks() {
+        HealthCheckRegistry registry = HealthCheckRegistry.get(context);
+        if (registry == null) {
+            return;
+        }
+        registry.stream().filter(c -> !"routes".equals(c.getGroup()) && !c.getId().startsWith("route:") && !c.getId().equals("context"))
+                .forEach(c -> meters.gauge("gridwire_health_check_up",
+                        () -> c.call().getState() == HealthCheck.State.UP ? 1 : 0, "check", c.getId()));
     }
 
     private MqttIngestConsumer consumer(String routeId) {
@@ -56,6 +74,7 @@ public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
             // one exchange per batch: the consumer counts the messages (the route it belongs to may be reloaded)
             meters.gauge("gridwire_messages_awaiting_ack", () -> consumer(id) == null ? 0 : consumer(id).awaitingAck(),
                     "route", id);
+            meters.counter("gridwire_ingest_received", () -> consumer(id) == null ? 0 : consumer(id).received(), "route", id);
             for (boolean deadLetters : new boolean[] {false, true}) {
                 meters.counter("gridwire_ingest_messages", () -> consumer(id) == null ? 0 : consumer(id).acked(deadLetters),
                         "route", id, "outcome", deadLetters ? "dead_letter" : "committed");
