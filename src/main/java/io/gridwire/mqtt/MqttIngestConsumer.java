@@ -43,6 +43,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
 
     private final MqttIngestEndpoint endpoint;
     private final TopicPattern pattern;
+    /** Exchange property of a batch exchange: the {@link TopicPattern} its topics were read with. */
+    public static final String TOPIC_PATTERN = "gridwireTopicPattern";
     /** Topic levels and the family's parser, for each message (received, or read back from the buffer). */
     private final MessageReading reading;
     /** kafka-first: the buffer's two sides; null in direct mode. */
@@ -257,6 +259,8 @@ public class MqttIngestConsumer extends DefaultConsumer {
         }
         Exchange exchange = createExchange(false);
         exchange.getMessage().setBody(batch);
+        // the family's level names, for the batch's trace (device ids)
+        exchange.setProperty(TOPIC_PATTERN, pattern);
         getAsyncProcessor().process(exchange, doneSync -> {
             try {
                 completed(exchange, batch);

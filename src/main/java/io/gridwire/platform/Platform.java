@@ -117,6 +117,11 @@ public final class Platform {
         var registry = context.getRegistry();
         registry.bind(BEAN, this);
         registry.bind("dataSource", dataSource);
+        // before any route exists: its tracer adds a route policy to each
+        io.opentelemetry.sdk.OpenTelemetrySdk tracing = Tracing.enable(context, instanceId);
+        if (tracing != null) {
+            closeOnStop(tracing::close);
+        }
         registry.bind("deadLetterStore", deadLetters);
         try {
             context.addStartupListener(startSteps);

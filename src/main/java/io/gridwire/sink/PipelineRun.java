@@ -2,6 +2,7 @@ package io.gridwire.sink;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -24,8 +25,8 @@ final class PipelineRun {
     // the pipeline's log category: operators filter a pipeline's lines by it
     private static final Logger LOG = LoggerFactory.getLogger(SinkPipeline.class);
 
-    /** A batch exchange of the route, its callback and its messages. */
-    record Batch(Exchange exchange, AsyncCallback callback, List<IngestMessage> messages) {
+    /** A batch exchange of the route, its callback, its messages and its trace headers (for the stage exchanges). */
+    record Batch(Exchange exchange, AsyncCallback callback, List<IngestMessage> messages, Map<String, Object> traceHeaders) {
 
         /** Gives the batch back unacked: the consumer leaves its messages for the broker to send again. */
         void giveBack(String why) {
@@ -35,7 +36,7 @@ final class PipelineRun {
     }
 
     /** Marks the end of the stream between two pipeline threads (gridwire stopping). */
-    private static final Batch END = new Batch(null, null, List.of());
+    private static final Batch END = new Batch(null, null, List.of(), Map.of());
 
     private final String name;
     private final List<BlockingQueue<Batch>> queues = new ArrayList<>();
@@ -132,6 +133,7 @@ final class PipelineRun {
                         }
                     }
                     try {
+                        writer.traceHeaders(batch.traceHeaders());
                         if (!live.isEmpty() && !writer.writeWithRetry(() -> running, live)) {
                             abandoned = true;
                             batch.giveBack(name + " stopped while " + writer.uri + " was unavailable");

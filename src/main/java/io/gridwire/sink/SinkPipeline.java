@@ -10,6 +10,7 @@ import java.util.function.Predicate;
 
 import io.gridwire.message.SinkFailures;
 import io.gridwire.message.SinkRejectedException;
+import io.gridwire.mqtt.IngestMessage;
 
 import org.apache.camel.AsyncCallback;
 import org.apache.camel.CamelContext;
@@ -180,7 +181,9 @@ public class SinkPipeline extends AsyncProcessorSupport {
     @SuppressWarnings("unchecked")
     public boolean process(Exchange exchange, AsyncCallback callback) {
         PipelineRun r = run;
-        PipelineRun.Batch batch = new PipelineRun.Batch(exchange, callback, exchange.getMessage().getBody(List.class));
+        List<IngestMessage> messages = exchange.getMessage().getBody(List.class);
+        PipelineRun.Batch batch = new PipelineRun.Batch(exchange, BatchSpans.describe(name, exchange, messages, callback), messages,
+                BatchSpans.traceHeaders(exchange));
         if (r == null || !r.running) {
             // stopping: leave the batch unacked; the broker sends it again with the session
             batch.giveBack(name + " is stopping");

@@ -33,6 +33,8 @@ final class StageWriter {
     private final Predicate<Throwable> sinkAnswering;
     private final int isolateAfterAttempts;
     private final Map<String, SinkPipeline.Waiting> waiting;
+    /** The trace headers of the batch being written (set by the stage's one thread before each batch). */
+    private Map<String, Object> traceHeaders = Map.of();
 
     /**
      * @param name    the pipeline's name, for the log
@@ -54,6 +56,11 @@ final class StageWriter {
      * Writes the messages through the stage until each is committed or rejected; false if gridwire stopped
      * ({@code running} false) while the stage was unavailable.
      */
+    /** The W3C trace headers the stage exchanges of the next batch carry, so the stage's spans join its trace. */
+    void traceHeaders(Map<String, Object> headers) {
+        this.traceHeaders = headers;
+    }
+
     boolean writeWithRetry(BooleanSupplier running, List<IngestMessage> messages) throws InterruptedException {
         try {
             return retry(running, messages);
@@ -145,7 +152,13 @@ final class StageWriter {
             bodies.add(m.body());
         }
         long start = System.nanoTime();
-        Exchange result = template.send(uri, e -> e.getMessage().setBody(bodies));
+        Map<String, Object> headers = traceHeaders;
+        Exchange result = template.send(uri, e -> {
+            e.getMessage().setBody(bodies);
+            if (!headers.isEmpty()) {
+                e.getMessage().getHeaders().putAll(headers);
+            }
+        });
         if (LOG.isDebugEnabled()) {
             LOG.debug("{}: {} wrote a batch of {} in {} ms{}", name, uri, bodies.size(),
                     (System.nanoTime() - start) / 1_000_000,
