@@ -4,10 +4,9 @@
 // Environment: HAWTIO_URL (default http://localhost:8081/hawtio/), HAWTIO_USER, HAWTIO_PASSWORD, ROUTE (the route
 // whose diagram and source to open), SCREENSHOTS (directory, default target), CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 
 const base = process.env.HAWTIO_URL ?? 'http://localhost:8081/hawtio/';
 const route = process.env.ROUTE ?? 'energy-telemetry-ingest';
@@ -32,13 +31,15 @@ async function view(page, name) {
 try {
   const page = browser.pages()[0] ?? await browser.newPage();
   if (process.env.DEBUG) page.on('requestfailed', r => step('failed ' + r.url()));
-  // Hawtio's Source view loads its editor (Monaco 0.43.0) from cdn.jsdelivr.net, which a browser with internet
-  // access reaches; this machine has none, so the same files come from the npm package instead.
-  const monaco = join(dirname(fileURLToPath(import.meta.url)), 'node_modules', 'monaco-editor');
-  await page.route('https://cdn.jsdelivr.net/npm/monaco-editor@0.43.0/**', (r) => {
-    const file = join(monaco, new URL(r.request().url()).pathname.replace(/^\/npm\/monaco-editor@0.43.0\//, ''));
-    const type = file.endsWith('.css') ? 'text/css' : 'application/javascript';
-    r.fulfill({ status: 200, contentType: type, body: readFileSync(file) });
+  // The console must work without internet: every request that leaves gridwire's host is refused and listed
+  // (Hawtio's Source view would load its editor from cdn.jsdelivr.net; gridwire serves it instead).
+  const external = [];
+  const host = new URL(base).host;
+  await page.route('**/*', (r) => {
+    const url = new URL(r.request().url());
+    if (url.host === host || url.protocol === 'data:' || url.protocol === 'blob:') return r.continue();
+    external.push(url.href);
+    return r.abort();
   });
   page.setDefaultTimeout(30000);
   step(`open ${base}`);
@@ -72,6 +73,8 @@ try {
   await page.locator('.monaco-editor .view-lines').first().waitFor();
   await page.waitForTimeout(500);
   await view(page, 'route-source');
+  console.log('=== external requests');
+  console.log(external.join('\n'));
 } finally {
   await browser.close();
 }

@@ -30,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The Hawtio route console served by gridwire: login required, Jolokia limited by the policy, and in a real headless
  * Chromium (src/test/browser/hawtio-routes.mjs) the Camel routes view lists gridwire's routes with their exchange
- * counts, a route's diagram and its source. Screenshots land in target/hawtio-*.png.
+ * counts, a route's diagram and its source, without a request leaving gridwire (its Monaco editor is served by
+ * gridwire, not a CDN). Screenshots land in target/hawtio-*.png.
  */
 class HawtioConsoleIT {
 
@@ -146,6 +147,8 @@ class HawtioConsoleIT {
         assertTrue(section(text, "route-diagram").contains("From mqtt-ingest"), "the diagram starts at the MQTT consumer");
         String source = section(text, "route-source");
         assertTrue(source.contains("id=\"energy-telemetry-ingest\"") && source.contains("mqtt-ingest:"), source);
+        // nothing came from the internet: the editor of the Source view is gridwire's own copy
+        assertEquals("=== external requests", section(text, "external requests").strip(), "requests that left gridwire");
         for (String shot : List.of("hawtio-routes.png", "hawtio-route-diagram.png", "hawtio-route-source.png")) {
             assertTrue(Files.size(target.resolve(shot)) > 10_000, shot + " saved");
         }

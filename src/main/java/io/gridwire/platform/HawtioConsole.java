@@ -1,12 +1,21 @@
 package io.gridwire.platform;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 
 import javax.security.auth.login.AppConfigurationEntry;
 import javax.security.auth.login.Configuration;
 
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import org.apache.camel.support.service.ServiceSupport;
+import org.eclipse.jetty.ee10.servlet.ResourceServlet;
+import org.eclipse.jetty.ee10.servlet.ServletHolder;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
@@ -25,6 +34,8 @@ public final class HawtioConsole extends ServiceSupport {
     static final String REALM = "gridwire";
     /** The role a Hawtio user gets, and the only role Hawtio lets in. */
     static final String ROLE = "admin";
+    /** Where Hawtio 4's Source view loads the Monaco editor from. */
+    static final String EDITOR_CDN = "https://cdn.jsdelivr.net/npm/monaco-editor@0.43.0/min/vs";
 
     /** How the console is served and who may log in. */
     public record Settings(String host, int port, Path war, boolean authentication, String user, String password) {
@@ -75,6 +86,7 @@ public final class HawtioConsole extends ServiceSupport {
         webapp.getHiddenClassMatcher().add("org.jolokia.");
         webapp.getProtectedClassMatcher().add("org.slf4j.");
         webapp.getProtectedClassMatcher().add("org.apache.logging.log4j.");
+        serveEditorLocally(webapp, settings.war());
 
         server = new Server();
         ServerConnector connector = new ServerConnector(server);
@@ -102,6 +114,63 @@ public final class HawtioConsole extends ServiceSupport {
         if (server != null) {
             server.stop();
             server = null;
+        }
+    }
+
+    /**
+     * Hawtio's Source view loads its editor, Monaco, from {@link #EDITOR_CDN}: a browser without internet access would
+     * show no source. gridwire serves Monaco itself (unpacked by the build into {@code monaco/vs} beside the war) at
+     * {@code /hawtio/static/monaco/vs} (paths outside static/ are Hawtio's client routes), and serves the one script of
+     * the war that names the CDN with that path instead. Without the unpacked editor, or a war whose scripts no longer
+     * name the CDN, the console stays as Hawtio ships it (the log says so).
+     */
+    private static void serveEditorLocally(WebAppContext webapp, Path war) throws IOException {
+        Path editor = war.toAbsolutePath().getParent().resolve("monaco");
+        if (!Files.isRegularFile(editor.resolve("vs/loader.js"))) {
+            LOG.warn("Hawtio console: no Monaco editor at {}; the Source view loads it from {} (needs internet)", editor, EDITOR_CDN);
+            return;
+        }
+        String script = null;
+        byte[] patched = null;
+        try (ZipFile zip = new ZipFile(war.toFile())) {
+            for (ZipEntry e : java.util.Collections.list(zip.entries())) {
+                if (e.getName().startsWith("static/js/") && e.getName().endsWith(".js")) {
+                    String text = new String(zip.getInputStream(e).readAllBytes(), StandardCharsets.UTF_8);
+                    if (text.contains(EDITOR_CDN)) {
+                        script = "/" + e.getName();
+                        patched = text.replace(EDITOR_CDN, "/hawtio/static/monaco/vs").getBytes(StandardCharsets.UTF_8);
+                        break;
+                    }
+                }
+            }
+        }
+        if (script == null) {
+            LOG.warn("Hawtio console: no script of {} names {}; the Source view's editor is loaded as Hawtio decides", war, EDITOR_CDN);
+            return;
+        }
+        ServletHolder files = new ServletHolder("gridwire-editor-files", ResourceServlet.class);
+        files.setInitParameter("baseResource", editor.toUri().toString());
+        files.setInitParameter("dirAllowed", "false");
+        files.setInitParameter("cacheControl", "max-age=86400");
+        webapp.addServlet(files, "/static/monaco/*");
+        webapp.addServlet(new ServletHolder("gridwire-editor-loader", new FixedScript(patched)), script);
+        LOG.debug("Hawtio console: Monaco served from {}, {} patched to load it", editor, script);
+    }
+
+    /** One JavaScript file held in memory. */
+    private static final class FixedScript extends HttpServlet {
+        private final transient byte[] body;
+
+        FixedScript(byte[] body) {
+            this.body = body;
+        }
+
+        @Override
+        protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            response.setContentType("application/javascript;charset=utf-8");
+            response.setHeader("Cache-Control", "max-age=86400");
+            response.setContentLength(body.length);
+            response.getOutputStream().write(body);
         }
     }
 
