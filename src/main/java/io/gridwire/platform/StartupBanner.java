@@ -90,7 +90,8 @@ public class StartupBanner extends LifecycleNotifier {
         line(b, "PostgreSQL", p.apply("db.url") + ": " + state(check.apply("postgresql")));
         line(b, "InfluxDB v2", p.apply("influx.url") + " (org " + p.apply("influx.org") + ", bucket " + p.apply("influx.bucket")
                 + "): " + state(check.apply("influxdb")));
-        line(b, "Kafka", p.apply("kafka.bootstrap.servers") + " (topics " + String.join(", ", platform.kafkaTopics().names().stream()
+        String kafkaProtocol = platform.kafkaClients().protocol();
+        line(b, "Kafka", p.apply("kafka.bootstrap.servers") + (kafkaProtocol.equals("PLAINTEXT") ? "" : " over " + kafkaProtocol) + " (topics " + String.join(", ", platform.kafkaTopics().names().stream()
                 .filter(t -> !t.endsWith("-dlt")).toList()) + "): " + state(check.apply("kafka")));
         sections.forEach((section, texts) -> {
             if (!section.equals("MQTT")) {

@@ -46,4 +46,29 @@ class PduApiTest {
         assertEquals(400, assertThrows(ApiException.class,
                 () -> devices.assignDevice("{\"device_id\": \"meter-1\", \"socket_id\": 0}")).status());
     }
+
+    @Test
+    void socketTlsMaterialIsCheckedAndNeverShown() {
+        var ca = io.gridwire.support.TestCertificates.selfSigned("ca", "RSA");
+        var client = io.gridwire.support.TestCertificates.selfSigned("gridwire", "EC");
+        java.util.Map<String, Object> stored = SocketConfig.credentials(java.util.Map.of("username", "u", "password", "p",
+                "ca_cert", ca.certificatePem(), "client_cert", client.certificatePem(), "client_key", client.keyPairPem()), null);
+        assertEquals(java.util.Map.of("username", "u", "password", SocketConfig.MASK, "ca_cert", SocketConfig.MASK,
+                "client_cert", SocketConfig.MASK, "client_key", SocketConfig.MASK), SocketConfig.masked(stored));
+        // the masks sent back keep what is stored
+        assertEquals(stored, SocketConfig.credentials(SocketConfig.masked(stored), stored));
+
+        ApiException noKey = assertThrows(ApiException.class, () -> SocketConfig.credentials(
+                java.util.Map.of("client_cert", client.certificatePem()), null));
+        assertEquals("fields 'mqtt_credentials.client_cert' and 'mqtt_credentials.client_key' go together", noKey.getMessage());
+        ApiException badCa = assertThrows(ApiException.class, () -> SocketConfig.credentials(java.util.Map.of("ca_cert", "not PEM"), null));
+        assertEquals(400, badCa.status());
+        assertEquals(true, badCa.getMessage().startsWith("field 'mqtt_credentials.ca_cert': "), badCa.getMessage());
+        ApiException encrypted = assertThrows(ApiException.class, () -> SocketConfig.credentials(java.util.Map.of(
+                "client_cert", client.certificatePem(), "client_key", client.encryptedPem()), null));
+        assertEquals(true, encrypted.getMessage().contains("the private key is encrypted"), encrypted.getMessage());
+        ApiException tlsFlag = assertThrows(ApiException.class, () -> SocketConfig.mqttConfig(java.util.Map.of("tls", "yes")));
+        assertEquals("field 'mqtt_config.tls' must be true or false", tlsFlag.getMessage());
+        assertEquals(true, SocketConfig.mqttConfig(java.util.Map.of("tls", true)).get("verify_hostname"));
+    }
 }
