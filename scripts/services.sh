@@ -173,28 +173,19 @@ kafka_start() {
   mkdir -p "$dir"
   # SASL_SSL listener: the server certificate and its key in one PEM key store
   cat "$TLS/server.key" "$TLS/server.crt" >"$dir/keystore.pem" && chmod 600 "$dir/keystore.pem"
-  cat >"$dir/server.properties" <<PROPS
-process.roles=broker,controller
-node.id=1
+  { cat "$ROOT/scripts/kafka-single-node.properties"
+    cat <<PROPS
 controller.quorum.voters=1@localhost:$KAFKA_CONTROLLER_PORT
 listeners=PLAINTEXT://localhost:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_SSL_PORT,CONTROLLER://localhost:$KAFKA_CONTROLLER_PORT
 advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT,SASL_SSL://localhost:$KAFKA_SASL_SSL_PORT
-controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,SASL_SSL:SASL_SSL,CONTROLLER:PLAINTEXT
 sasl.enabled.mechanisms=SCRAM-SHA-512
 listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 ssl.keystore.type=PEM
 ssl.keystore.location=$dir/keystore.pem
-inter.broker.listener.name=PLAINTEXT
 log.dirs=$dir/logs
-num.partitions=3
-# as on Redpanda and most managed Kafka services: gridwire creates the topics it writes itself
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
 PROPS
+  } >"$dir/server.properties"
   cat >"$dir/log4j.properties" <<'PROPS'
 log4j.rootLogger=WARN, stdout
 log4j.logger.kafka.server.KafkaServer=INFO

@@ -4,23 +4,15 @@
 set -euo pipefail
 DATA=/var/lib/kafka/data
 mkdir -p "$DATA" /tmp/kafka
-cat >/tmp/kafka/server.properties <<PROPS
-process.roles=broker,controller
-node.id=1
+{ cat /opt/gridwire/kafka-single-node.properties
+  cat <<PROPS
 controller.quorum.voters=1@localhost:9093
 listeners=PLAINTEXT://:9092,CONTROLLER://localhost:9093
 advertised.listeners=PLAINTEXT://kafka:9092
-controller.listener.names=CONTROLLER
 listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
 log.dirs=$DATA
-num.partitions=3
-auto.create.topics.enable=false
-offsets.topic.replication.factor=1
-transaction.state.log.replication.factor=1
-transaction.state.log.min.isr=1
-group.initial.rebalance.delay.ms=0
 PROPS
+} >/tmp/kafka/server.properties
 cat >/tmp/kafka/log4j.properties <<'PROPS'
 log4j.rootLogger=WARN, stdout
 log4j.logger.kafka.server.BrokerServer=INFO

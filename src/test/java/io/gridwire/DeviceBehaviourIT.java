@@ -70,8 +70,7 @@ class DeviceBehaviourIT {
         try (Admin admin = admin()) {
             admin.deleteTopics(List.of(ENERGY_TOPIC, ALERTS_TOPIC, NOTIFICATIONS_TOPIC)).all().get(30, TimeUnit.SECONDS);
         }
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestPdus("t-");
         Sinks.removeTestDevices();
     }
 

@@ -81,8 +81,7 @@ class FaultMatrixIT {
         if (gridwire != null) {
             gridwire.stop();
         }
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestPdus("t-");
         Sinks.removeTestDevices();
     }
 

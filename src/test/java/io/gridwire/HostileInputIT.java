@@ -119,8 +119,7 @@ class HostileInputIT {
                 d.close();
             }
         }
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestPdus("t-");
         Sinks.removeTestDevices();
     }
 

@@ -101,8 +101,7 @@ class TlsIT {
         if (https != null) {
             https.close();
         }
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-tls-%') RETURNING id");
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-tls-%' RETURNING id");
+        Sinks.removeTestPdus("t-tls-");
     }
 
     private static String pem(String file) throws Exception {

@@ -68,8 +68,7 @@ class PduIT {
 
     /** The seed's example topic is fixed: remove what earlier runs left. */
     private static void cleanUp() {
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE 't-%') RETURNING id");
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE 't-%' RETURNING id");
+        Sinks.removeTestPdus("t-");
     }
 
     private static String socketJson(int number, String suffix, String host, int port, String credentials) {

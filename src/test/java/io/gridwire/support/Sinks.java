@@ -85,6 +85,13 @@ public final class Sinks {
         rows("DELETE FROM devices WHERE name LIKE 't-%' RETURNING id");
     }
 
+    /** Removes the PDUs whose name starts with {@code prefix} (tests name theirs t-...), with their sockets. */
+    public static void removeTestPdus(String prefix) {
+        rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE ?) RETURNING id",
+                prefix + "%");
+        rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE ? RETURNING id", prefix + "%");
+    }
+
     public static long count(String sql, Object... params) {
         return ((Number) rows(sql, params).get(0).values().iterator().next()).longValue();
     }
