@@ -31,6 +31,7 @@ install_tools() {
     command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
   done
   ((${#missing[@]})) || return 0
+  ((EUID == 0)) || die "missing ${missing[*]}: install them (Debian packages), or run this as root"
   log "installing ${missing[*]} with apt-get"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q >/dev/null || true
@@ -44,8 +45,11 @@ base_image() { # name, packages: a Debian bookworm root file system with those p
   fi
   log "building $name from Debian packages ($packages)"
   tar=$(mktemp --suffix=.tar)
-  mmdebstrap --quiet --variant=apt --include="$packages" bookworm "$tar"
-  podman import --quiet --message "$packages" "$tar" "$name" >/dev/null
+  if ! mmdebstrap --quiet --variant=apt --include="$packages" bookworm "$tar" ||
+    ! podman import --quiet --message "$packages" "$tar" "$name" >/dev/null; then
+    rm -f "$tar"
+    die "could not build $name from Debian packages"
+  fi
   rm -f "$tar"
 }
 
@@ -67,7 +71,9 @@ build() {
     --build-arg JRE_IMAGE=localhost/gridwire-jre:local -t localhost/gridwire:local . >/dev/null
 }
 
-load_env() {
+load_env() { # once: the test stack's own ports, exported after it, must stay
+  [[ -n ${ENV_LOADED:-} ]] && return
+  ENV_LOADED=1
   local file=docker/.env
   [[ -f $file ]] || file=docker/.env.example
   set -a
@@ -100,10 +106,18 @@ wait_healthy() { # seconds, ports...: every instance's health UP
   done
 }
 
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
 up() {
-  local project=${1:-gridwire}
+  local project=${1:-gridwire} port
   build
   load_env
+  for port in "${MQTT_PUBLISHED_PORT:-1883}" "${INFLUX_PUBLISHED_PORT:-8086}" "${HAWTIO_PUBLISHED_PORT:-8081}" \
+    "${GRIDWIRE_1_PUBLISHED_PORT:-8080}" "${GRIDWIRE_2_PUBLISHED_PORT:-8082}" "${GRIDWIRE_3_PUBLISHED_PORT:-8083}"; do
+    if port_open "$port"; then
+      die "port $port is in use (the local services? scripts/services.sh stop), or set the *_PUBLISHED_PORT variables in docker/.env"
+    fi
+  done
   log "starting the stack (project $project)"
   compose "$project" up -d >/dev/null
   wait_healthy 300 "${GRIDWIRE_1_PUBLISHED_PORT:-8080}" "${GRIDWIRE_2_PUBLISHED_PORT:-8082}" "${GRIDWIRE_3_PUBLISHED_PORT:-8083}"
@@ -144,6 +158,7 @@ in_kafka() { # topic, text: a record of the topic holds the text (read from the 
 
 test_stack() {
   PROJECT=gridwire-test
+  load_env
   # other host ports than the local services and a running `up` stack use
   export MQTT_PUBLISHED_PORT=21883 INFLUX_PUBLISHED_PORT=28086 HAWTIO_PUBLISHED_PORT=28081 \
     GRIDWIRE_1_PUBLISHED_PORT=28080 GRIDWIRE_2_PUBLISHED_PORT=28082 GRIDWIRE_3_PUBLISHED_PORT=28083
@@ -163,7 +178,7 @@ test_stack() {
     in_tsdb "select power from energy_readings where device_id = '$device'" 25.3
   until_true 60 "Kafka energy-readings holds the reading" in_kafka energy-readings "$device"
   in_postgres "select count(*) from dead_letters" 0 || { log "FAILED: dead letters were stored"; return 1; }
-  wait_healthy 30 28080 28082 28083
+  wait_healthy 30 "$GRIDWIRE_1_PUBLISHED_PORT" "$GRIDWIRE_2_PUBLISHED_PORT" "$GRIDWIRE_3_PUBLISHED_PORT"
   local n
   for n in 1 2 3; do
     podman healthcheck run "${PROJECT}_gridwire-${n}_1" >/dev/null ||
@@ -172,7 +187,7 @@ test_stack() {
       { log "FAILED: gridwire-$n does not run as the gridwire user"; return 1; }
   done
   log "ok: the image's HEALTHCHECK passes on every instance, each runs as user gridwire"
-  log "cluster: $(curl -s 'http://localhost:28080/observe/health?exposureLevel=full&data=true' |
+  log "cluster: $(curl -s "http://localhost:$GRIDWIRE_1_PUBLISHED_PORT/observe/health?exposureLevel=full&data=true" |
     grep -o '"name":"cluster"[^}]*}' | grep -o '"leader":"[^"]*"\|"members":"[^"]*"' | paste -sd' ')"
   log "container stack test passed"
 }

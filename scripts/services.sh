@@ -97,8 +97,13 @@ tls_files() {
 mosquitto_start() {
   apt_install /usr/sbin/mosquitto=mosquitto /usr/bin/mosquitto_pub=mosquitto-clients /usr/bin/kcat=kcat
   local dir=$DATA/mosquitto pid=$DATA/mosquitto/mosquitto.pid
-  if pid_alive "$pid"; then log "mosquitto already running on :$MQTT_BROKER_PORT"; return; fi
+  if pid_alive "$pid"; then
+    log "mosquitto already running on :$MQTT_BROKER_PORT"
+    port_open "$MQTT_TLS_PORT" || log "WARNING: mosquitto has no TLS listener on :$MQTT_TLS_PORT (started by an older version of this script): scripts/services.sh stop mosquitto, then start"
+    return
+  fi
   port_free mosquitto "$MQTT_BROKER_PORT"
+  port_free mosquitto "$MQTT_TLS_PORT"
   mkdir -p "$dir/data"
   # Accounts from the environment, so gridwire and the devices agree with the broker.
   rm -f "$dir/mosquitto.passwd"
@@ -166,8 +171,13 @@ postgresql_status() { status_line postgresql "$PG_PORT"; }
 # ---------------------------------------------------------------- Kafka (KRaft)
 kafka_start() {
   local dir=$DATA/kafka pid=$DATA/kafka/kafka.pid
-  if pid_alive "$pid"; then log "kafka already running on :$KAFKA_PORT"; return; fi
+  if pid_alive "$pid"; then
+    log "kafka already running on :$KAFKA_PORT"
+    port_open "$KAFKA_SASL_SSL_PORT" || log "WARNING: kafka has no SASL_SSL listener on :$KAFKA_SASL_SSL_PORT (started by an older version of this script): scripts/services.sh stop kafka, then start"
+    return
+  fi
   port_free kafka "$KAFKA_PORT"
+  port_free kafka "$KAFKA_SASL_SSL_PORT"
   maven_libs kafka
   tls_files
   mkdir -p "$dir"
@@ -202,9 +212,15 @@ PROPS
   nohup java "${java_opts[@]}" kafka.Kafka "$dir/server.properties" >>"$DATA/kafka.log" 2>&1 </dev/null &
   echo $! >"$pid"
   wait_for kafka 60 port_open "$KAFKA_PORT"
-  # the SCRAM account of the SASL_SSL listener (stored in the cluster metadata; set again on every start)
-  java "${java_opts[@]}" kafka.admin.ConfigCommand --bootstrap-server "localhost:$KAFKA_PORT" --alter --entity-type users \
-    --entity-name "$KAFKA_SASL_USERNAME" --add-config "SCRAM-SHA-512=[password=$KAFKA_SASL_PASSWORD]" >/dev/null
+  # the SCRAM account of the SASL_SSL listener (stored in the cluster metadata; set again on every start; the broker
+  # may take a moment after its port opens before it takes the change)
+  local try
+  for try in 1 2 3 4 5; do
+    java "${java_opts[@]}" kafka.admin.ConfigCommand --bootstrap-server "localhost:$KAFKA_PORT" --alter --entity-type users \
+      --entity-name "$KAFKA_SASL_USERNAME" --add-config "SCRAM-SHA-512=[password=$KAFKA_SASL_PASSWORD]" >>"$DATA/kafka.log" 2>&1 && break
+    ((try < 5)) || die "kafka: could not create the SCRAM account $KAFKA_SASL_USERNAME (see $DATA/kafka.log)"
+    sleep 2
+  done
   log "kafka ready on :$KAFKA_PORT and SASL_SSL :$KAFKA_SASL_SSL_PORT (SCRAM-SHA-512 user $KAFKA_SASL_USERNAME) (KRaft, single node)"
 }
 kafka_stop() { stop_pid kafka "$DATA/kafka/kafka.pid"; }

@@ -14,9 +14,17 @@ if [[ ! -s $PGDATA/PG_VERSION ]]; then
   runuser -u postgres -- "$BIN/initdb" -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" \
     --auth-local=trust --auth-host=scram-sha-256 >/dev/null
   rm -f "$pwfile"
-  echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\"" |
-    runuser -u postgres -- "$BIN/postgres" --single -D "$PGDATA" -j postgres >/dev/null
   echo "host all all all scram-sha-256" >>"$PGDATA/pg_hba.conf"
+fi
+# the database, until it exists (a start that failed after initdb tries again)
+if [[ ! -f $PGDATA/gridwire-database-created ]]; then
+  out=$(echo "CREATE DATABASE \"$POSTGRES_DB\" OWNER \"$POSTGRES_USER\"" |
+    runuser -u postgres -- "$BIN/postgres" --single -D "$PGDATA" -j postgres 2>&1 >/dev/null || true)
+  if grep -q ERROR <<<"$out" && ! grep -q "already exists" <<<"$out"; then
+    echo "[postgres] cannot create database $POSTGRES_DB: $out" >&2
+    exit 1
+  fi
+  touch "$PGDATA/gridwire-database-created"
   echo "[postgres] initialised $PGDATA (database $POSTGRES_DB, user $POSTGRES_USER)"
 fi
 exec runuser -u postgres -- "$BIN/postgres" -D "$PGDATA" -c listen_addresses='*'

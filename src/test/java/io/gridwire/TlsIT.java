@@ -208,7 +208,7 @@ class TlsIT {
                 + ",\"mqtt_credentials\":{\"client_cert\":" + json(pem("gridwire.crt")) + ",\"client_key\":\"not a key\"},"
                 + "\"mqtt_config\":{\"tls\":true}}");
         assertEquals(400, refused.status(), refused.text());
-        assertTrue(refused.text().contains("mqtt_credentials.client_cert") && refused.text().contains("private key"), refused.text());
+        assertTrue(refused.text().contains("mqtt_credentials.client_key") && refused.text().contains("private key"), refused.text());
     }
 
     /** Last: it replaces the class's gridwire with one that trusts another CA. */

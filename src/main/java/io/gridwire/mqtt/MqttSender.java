@@ -24,6 +24,14 @@ public class MqttSender implements AutoCloseable {
     private final MqttConnectionOptions options;
     private final String purpose;
 
+    /**
+     * A sender that connects when it first publishes.
+     *
+     * @param broker   the broker and, for TLS, its socket factory
+     * @param clientId the MQTT client id (clean start: no session is kept)
+     * @param purpose  what it publishes, for its log lines
+     * @throws MqttException the client id or broker URI is invalid
+     */
     public MqttSender(MqttBroker broker, String clientId, String user, String password, String purpose) throws MqttException {
         this.client = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());
         this.options = broker.applyTo(new MqttConnectionOptions());

@@ -82,7 +82,8 @@ final class PduRepository {
         Map<String, Object> stored = storedCredentials(id);
         String creds = b.containsKey("mqtt_credentials")
                 ? JSON.writeValueAsString(SocketConfig.credentials(b.get("mqtt_credentials"), stored)) : null;
-        String config = b.containsKey("mqtt_config") ? JSON.writeValueAsString(SocketConfig.mqttConfig(b.get("mqtt_config"))) : null;
+        String config = b.containsKey("mqtt_config")
+                ? JSON.writeValueAsString(SocketConfig.mqttConfig(b.get("mqtt_config"), storedConfig(id))) : null;
         write(c -> {
             try (PreparedStatement st = c.prepareStatement("UPDATE pdu.sockets SET mqtt_topic_suffix = coalesce(?, mqtt_topic_suffix), "
                                                            + "mqtt_broker_host = coalesce(?, mqtt_broker_host), "
@@ -99,6 +100,11 @@ final class PduRepository {
             }
             return null;
         });
+    }
+
+    private Map<String, Object> storedConfig(long id) throws SQLException {
+        List<Map<String, Object>> rows = query("SELECT mqtt_config::text AS c FROM pdu.sockets WHERE id = ?", id);
+        return rows.isEmpty() ? null : parse((String) rows.get(0).get("c"));
     }
 
     private Map<String, Object> storedCredentials(long id) throws SQLException {

@@ -66,6 +66,17 @@ public final class SocketConfig {
      */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> mqttConfig(Object value) {
+        return mqttConfig(value, null);
+    }
+
+    /**
+     * As {@link #mqttConfig(Object)}, for a change of a stored socket: "tls" and "verify_hostname" left out keep their
+     * stored values (a change of QoS must not turn TLS off and send the broker password in clear).
+     *
+     * @param stored the socket's stored mqtt_config, or null for a new socket
+     * @throws ApiException 400 naming the field
+     */
+    public static Map<String, Object> mqttConfig(Object value, Map<String, Object> stored) {
         Map<String, Object> in = value == null ? Map.of() : asObject("mqtt_config", value);
         for (String k : in.keySet()) {
             if (!CONFIG.contains(k)) {
@@ -94,7 +105,8 @@ public final class SocketConfig {
         }
         out.put("clean_session", clean);
         for (String flag : List.of("tls", "verify_hostname")) {
-            Object v = in.getOrDefault(flag, flag.equals("verify_hostname"));
+            Object kept = stored == null ? null : stored.get(flag);
+            Object v = in.getOrDefault(flag, kept != null ? kept : flag.equals("verify_hostname"));
             if (!(v instanceof Boolean)) {
                 throw ApiException.badRequest("field 'mqtt_config." + flag + "' must be true or false");
             }
@@ -150,7 +162,9 @@ public final class SocketConfig {
             TlsContexts.context(m);
         } catch (IllegalArgumentException e) {
             // the message names what is wrong (no certificate, no key, an encrypted key), never the PEM text
-            throw ApiException.badRequest("field 'mqtt_credentials." + field + "': " + e.getMessage().substring(field.length() + 2));
+            String why = e.getMessage().substring(field.length() + 2);
+            String named = field.equals("client_cert") && why.contains("private key") ? "client_key" : field;
+            throw ApiException.badRequest("field 'mqtt_credentials." + named + "': " + why);
         }
     }
 

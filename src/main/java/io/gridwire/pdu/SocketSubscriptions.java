@@ -48,6 +48,13 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
      */
     record Broker(String host, int port, String username, String password, boolean cleanSession, int keepalive,
                   TlsContexts.Material tls, boolean verifyHostname) {
+
+        /** Without the password and the TLS material. */
+        @Override
+        public String toString() {
+            return describe();
+        }
+
         /** A short hash of the settings: the route id and client id suffix (unchanged for a plain broker by TLS support). */
         String key() {
             try {
@@ -115,6 +122,9 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
             }
             Thread t = new Thread(() -> {
                 try {
+                    // leadership can arrive while the main thread still starts the routes: adding one meanwhile can
+                    // deadlock the route controller (seen when gridwire started as leader with TLS sockets stored)
+                    awaitRoutesStarted(context, 120_000);
                     refresh();
                 } catch (Exception e) {
                     LOG.error("PDU socket subscriptions after a change of leader (retried by the pdu-sockets-refresh timer): {}",
@@ -201,7 +211,20 @@ public class SocketSubscriptions extends io.gridwire.platform.LifecycleNotifier 
         for (var e : wanted.entrySet()) {
             Group g = groups.get(e.getKey());
             if (g == null) {
-                g = start(e.getKey(), brokers.get(e.getKey()), e.getValue());
+                try {
+                    g = start(e.getKey(), brokers.get(e.getKey()), e.getValue());
+                } catch (IllegalArgumentException unusable) {
+                    // its TLS material cannot make a connection (checked by the API; changed in the database?): the
+                    // other brokers start, its sockets say why in mqtt-status
+                    String why = "not connected: " + unusable.getMessage();
+                    LOG.error("PDU broker {}: {}", brokers.get(e.getKey()).describe(), why);
+                    lookup.forEach((brokerTopic, socket) -> {
+                        if (brokerTopic.startsWith(e.getKey() + "|")) {
+                            failed(socket, why);
+                        }
+                    });
+                    continue;
+                }
                 groups.put(e.getKey(), g);
                 continue;
             }

@@ -16,7 +16,6 @@ import io.gridwire.mqtt.DeferredConnectMqttClient;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
 
 /**
@@ -126,7 +125,7 @@ public final class DependencyCheck extends AbstractHealthCheck {
 
     /** host:port[/path] of a URL: Camel's health JSON escapes '/' twice, so messages name places without the scheme. */
     static String where(String url) {
-        String rest = url.replaceFirst("^(jdbc:)?[a-zA-Z0-9+.-]+://", "");
+        String rest = url.replaceFirst("^(jdbc:)?[a-zA-Z0-9+.-]+://", "").replaceFirst("[?;].*$", "");
         int slash = rest.indexOf('/');
         return slash < 0 ? rest : rest.substring(0, slash) + " (" + rest.substring(slash + 1).replace('/', ' ') + ")";
     }
@@ -162,10 +161,18 @@ public final class DependencyCheck extends AbstractHealthCheck {
         });
     }
 
-    /** PostgreSQL: a pooled connection that answers within 2 s. */
+    /**
+     * A URL as shown in logs and health details: the value of every parameter whose name holds "password" (a JDBC
+     * URL's password or sslpassword) replaced by ****.
+     */
+    public static String redacted(String url) {
+        return url == null ? null : url.replaceAll("(?i)([?&;][a-z_]*password=)[^&;]*", "$1****");
+    }
+
+    /** PostgreSQL: a pooled connection that answers within 2 s; {@code url} is shown redacted. */
     public static DependencyCheck postgresql(DataSource dataSource, String url) {
         return new DependencyCheck("postgresql", details -> {
-            details.put("url", url);
+            details.put("url", redacted(url));
             try (Connection c = dataSource.getConnection()) {
                 return c.isValid(2) ? null : "PostgreSQL at " + where(url) + " did not answer within 2 s";
             } catch (java.sql.SQLException e) {
@@ -177,6 +184,7 @@ public final class DependencyCheck extends AbstractHealthCheck {
     /**
      * Kafka: the cluster can be described within 3 s, and every topic gridwire writes exists.
      *
+     * @param kafka         the bootstrap servers and security settings of the check's admin client
      * @param topicsProblem given the check's admin client: null while every topic gridwire writes exists, else which
      *                      are missing and why
      */
@@ -187,8 +195,7 @@ public final class DependencyCheck extends AbstractHealthCheck {
             details.put("bootstrap_servers", bootstrap);
             synchronized (admin) {
                 if (admin[0] == null) {
-                    admin[0] = Admin.create(kafka.config(
-                            AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 2000, AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 3000));
+                    admin[0] = kafka.admin(2000, 3000);
                 }
             }
             try {
@@ -203,7 +210,10 @@ public final class DependencyCheck extends AbstractHealthCheck {
         });
     }
 
-    /** The InfluxDB v2 API (QuestDB locally): GET /ping answers 2xx within 3 s; an https:// url verified with {@code tls} (null: the JVM's CAs). */
+    /**
+     * The InfluxDB v2 API (QuestDB locally): GET /ping answers 2xx within 3 s; an https:// url is verified with
+     * {@code tls} (null: the JVM's CAs).
+     */
     public static DependencyCheck influxdb(String url, javax.net.ssl.SSLContext tls) {
         HttpClient.Builder builder = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(3));
         if (tls != null) {

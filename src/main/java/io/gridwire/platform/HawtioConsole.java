@@ -86,7 +86,11 @@ public final class HawtioConsole extends ServiceSupport {
         webapp.getHiddenClassMatcher().add("org.jolokia.");
         webapp.getProtectedClassMatcher().add("org.slf4j.");
         webapp.getProtectedClassMatcher().add("org.apache.logging.log4j.");
-        serveEditorLocally(webapp, settings.war());
+        try {
+            serveEditorLocally(webapp, settings.war());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("Hawtio console: cannot serve the Source view's editor from gridwire ({}); it loads it from {}", e.toString(), EDITOR_CDN);
+        }
 
         server = new Server();
         ServerConnector connector = new ServerConnector(server);

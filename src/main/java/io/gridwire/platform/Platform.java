@@ -73,7 +73,8 @@ public final class Platform {
         PayloadTimestamps.configure(java.time.Instant.parse(s.timestampsEarliest), java.time.Duration.parse(s.timestampsMaxFutureSkew));
         this.meters = new Meters(context);
         this.dataSource = Resources.dataSource(s);
-        this.tsdb = Resources.tsdb(s);
+        TlsContexts.Material influxCa = Resources.influxCa(s);
+        this.tsdb = Resources.tsdb(s, influxCa);
         this.broker = Resources.mqttBroker(s);
         this.tsdbWriter = new TsdbWriter(tsdb, s.influxBucket, s.influxOrg, meters);
         this.kafkaClients = Resources.kafkaClients(s, context);
@@ -82,7 +83,7 @@ public final class Platform {
         this.deadLetters = new DeadLetterStore(dataSource, s.retryInitialDelayMs, s.retryMaxDelayMs, meters);
         this.payloads = new JsonPayloads(s.maxPayloadBytes);
         this.untilAvailable = new UntilAvailable(s.retryInitialDelayMs, s.retryMaxDelayMs);
-        this.sinks = new SinkChecks(dataSource, s, kafkaTopics, kafkaClients);
+        this.sinks = new SinkChecks(dataSource, s, kafkaTopics, kafkaClients, influxCa);
         this.scaleOut = new ScaleOut(context, s, instanceId, kafkaTopics, meters);
         // registered first, so closed last (newest first): the TSDB client, then the pool
         this.closing = new ClosingService();
@@ -300,12 +301,12 @@ public final class Platform {
         return meters;
     }
 
-    /** The topics gridwire writes: a family adds its own; all are created at start-up when missing. */
     /** Bootstrap servers and security of gridwire's own Kafka clients (kafka.*); camel-kafka's component has the same. */
     public KafkaClients kafkaClients() {
         return kafkaClients;
     }
 
+    /** The topics gridwire writes: a family adds its own; all are created at start-up when missing. */
     public KafkaTopics kafkaTopics() {
         return kafkaTopics;
     }

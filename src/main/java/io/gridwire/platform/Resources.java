@@ -47,11 +47,10 @@ final class Resources {
      * The InfluxDB v2 client (influx.*), gzip on by default, no retry of its own (the pipelines retry); an https://
      * influx.url is verified against influx.tls.caFile (PEM) when set, else the JVM's trusted CAs.
      */
-    static InfluxDBClient tsdb(PlatformSettings s) {
+    static InfluxDBClient tsdb(PlatformSettings s, TlsContexts.Material ca) {
         Duration timeout = Duration.ofMillis(s.influxTimeoutMs);
         OkHttpClient.Builder http = new OkHttpClient.Builder()
                 .connectTimeout(timeout).readTimeout(timeout).writeTimeout(timeout).retryOnConnectionFailure(false);
-        TlsContexts.Material ca = influxCa(s);
         if (ca != null) {
             // an https:// InfluxDB whose certificate chains to a private CA
             http.sslSocketFactory(TlsContexts.context(ca).getSocketFactory(), TlsContexts.trustManager(ca));
@@ -123,16 +122,11 @@ final class Resources {
     static KafkaClients kafkaClients(PlatformSettings s, CamelContext context) {
         KafkaClients k = KafkaClients.of(s.kafkaBootstrap, s.kafkaSecurityProtocol, s.kafkaSaslMechanism, s.kafkaSaslUsername.trim(),
                 s.kafkaSaslPassword.trim(), s.kafkaTlsCaFile);
+        // applied last to every producer and consumer of the endpoints, over the component's own security options
         KafkaConfiguration c = context.getComponent("kafka", KafkaComponent.class).getConfiguration();
-        c.setSecurityProtocol(k.protocol());
-        if (k.security().containsKey("sasl.mechanism")) {
-            c.setSaslMechanism((String) k.security().get("sasl.mechanism"));
-            c.setSaslJaasConfig((String) k.security().get("sasl.jaas.config"));
-        }
-        if (k.security().containsKey("ssl.truststore.location")) {
-            c.setSslTruststoreType("PEM");
-            c.setSslTruststoreLocation((String) k.security().get("ssl.truststore.location"));
-        }
+        java.util.Map<String, Object> additional = new java.util.HashMap<>(c.getAdditionalProperties() == null ? Map.of() : c.getAdditionalProperties());
+        additional.putAll(k.security());
+        c.setAdditionalProperties(additional);
         return k;
     }
 

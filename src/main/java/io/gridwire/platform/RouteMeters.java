@@ -4,6 +4,7 @@ import io.gridwire.metrics.Meters;
 
 import io.gridwire.mqtt.MqttIngestConsumer;
 
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -25,6 +26,10 @@ public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
     private final Meters meters;
     private final Set<String> watched = ConcurrentHashMap.newKeySet();
     private volatile boolean started;
+    /** How often the health checks behind gridwire_health_check_up run (ms). */
+    static final long HEALTH_EVERY_MS = 10_000;
+    /** Last state of each health check: 1 UP, 0 otherwise. */
+    private final Map<String, Integer> health = new ConcurrentHashMap<>();
 
     public RouteMeters(CamelContext context, Meters meters) {
         this.context = context;
@@ -50,16 +55,30 @@ public class RouteMeters extends io.gridwire.platform.LifecycleNotifier {
 
     /**
      * gridwire_health_check_up{check}: 1 while a dependency or component check (not the per-route ones) is UP, 0
-     * otherwise; evaluated on each scrape, as /observe/health does.
+     * otherwise. The checks run every {@link #HEALTH_EVERY_MS} on a thread of their own, not on the scrape: with a
+     * dependency down they take seconds each, and a scrape must answer within Prometheus' timeout.
      */
     private void healthChecks() {
         HealthCheckRegistry registry = HealthCheckRegistry.get(context);
         if (registry == null) {
             return;
         }
-        registry.stream().filter(c -> !"routes".equals(c.getGroup()) && !c.getId().startsWith("route:") && !c.getId().equals("context"))
-                .forEach(c -> meters.gauge("gridwire_health_check_up",
-                        () -> c.call().getState() == HealthCheck.State.UP ? 1 : 0, "check", c.getId()));
+        java.util.List<HealthCheck> checks = registry.stream()
+                .filter(c -> !"routes".equals(c.getGroup()) && !c.getId().startsWith("route:") && !c.getId().equals("context"))
+                .toList();
+        for (HealthCheck c : checks) {
+            health.put(c.getId(), 0);
+            meters.gauge("gridwire_health_check_up", () -> health.getOrDefault(c.getId(), 0), "check", c.getId());
+        }
+        context.getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "health-metrics").scheduleWithFixedDelay(() -> {
+            for (HealthCheck c : checks) {
+                try {
+                    health.put(c.getId(), c.call().getState() == HealthCheck.State.UP ? 1 : 0);
+                } catch (RuntimeException e) {
+                    health.put(c.getId(), 0);
+                }
+            }
+        }, 0, HEALTH_EVERY_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
     }
 
     private MqttIngestConsumer consumer(String routeId) {

@@ -16,10 +16,10 @@ final class SinkChecks {
     final DependencyCheck kafka;
     final DependencyCheck influxdb;
 
-    SinkChecks(DataSource dataSource, PlatformSettings s, KafkaTopics topics, io.gridwire.sink.KafkaClients kafkaClients) {
+    SinkChecks(DataSource dataSource, PlatformSettings s, KafkaTopics topics, io.gridwire.sink.KafkaClients kafkaClients,
+               TlsContexts.Material influxCa) {
         postgresql = DependencyCheck.postgresql(dataSource, s.dbUrl);
         kafka = DependencyCheck.kafka(kafkaClients, topics::problem);
-        TlsContexts.Material influxCa = Resources.influxCa(s);
         influxdb = DependencyCheck.influxdb(s.influxUrl, influxCa == null ? null : TlsContexts.context(influxCa));
     }
 

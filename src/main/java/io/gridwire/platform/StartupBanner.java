@@ -43,15 +43,10 @@ public class StartupBanner extends LifecycleNotifier {
         }
         // the supervising route controller starts the routes after the context: log once it is through them
         Thread t = new Thread(() -> {
-            long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(60);
-            while (context.getRouteController().isStartingRoutes() && System.nanoTime() < until) {
-                try {
-                    Thread.sleep(100);
-                } catch (InterruptedException e) {
-                    return;
-                }
+            awaitRoutesStarted(context, 60_000);
+            if (!Thread.currentThread().isInterrupted()) {
+                log();
             }
-            log();
         }, "gridwire-startup-banner");
         t.setDaemon(true);
         t.start();
@@ -79,7 +74,7 @@ public class StartupBanner extends LifecycleNotifier {
                 + "readiness /observe/health/ready)");
         line(b, "Metrics", http + "/observe/metrics  (Prometheus)");
         line(b, "MQTT", platform.broker().uri() + " as " + p.apply("mqtt.username")
-                                + (p.apply("mqtt.tls.certFile").isBlank() ? "" : " with client certificate"));
+                                + (platform.broker().tls() == null || p.apply("mqtt.tls.certFile").isBlank() ? "" : " with client certificate"));
         java.util.Map<String, java.util.List<String>> sections = new java.util.LinkedHashMap<>();
         for (Platform.BannerLine l : platform.bannerLines()) {
             sections.computeIfAbsent(l.section(), k -> new java.util.ArrayList<>()).add(l.text().get());
@@ -87,7 +82,7 @@ public class StartupBanner extends LifecycleNotifier {
         // families are configured in the package scan's order: list each section's lines alphabetically
         sections.values().forEach(texts -> texts.sort(String.CASE_INSENSITIVE_ORDER));
         sections.getOrDefault("MQTT", java.util.List.of()).forEach(text -> line(b, "", text));
-        line(b, "PostgreSQL", p.apply("db.url") + ": " + state(check.apply("postgresql")));
+        line(b, "PostgreSQL", DependencyCheck.redacted(p.apply("db.url")) + ": " + state(check.apply("postgresql")));
         line(b, "InfluxDB v2", p.apply("influx.url") + " (org " + p.apply("influx.org") + ", bucket " + p.apply("influx.bucket")
                 + "): " + state(check.apply("influxdb")));
         String kafkaProtocol = platform.kafkaClients().protocol();

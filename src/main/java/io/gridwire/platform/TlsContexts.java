@@ -47,7 +47,19 @@ public final class TlsContexts {
      */
     public record Material(String caPem, String certPem, String keyPem, String source) {
 
-        /** Reads the PEM files named (null or blank: not used). @throws IllegalArgumentException a file cannot be read */
+        /** The source only: the PEM texts may hold a private key. */
+        @Override
+        public String toString() {
+            return source + (keyPem == null ? "" : " (with a client certificate)");
+        }
+
+        /**
+         * Reads the PEM files named (null or blank: not used).
+         *
+         * @param settingPrefix the settings they come from (e.g. mqtt.tls), for messages
+         * @return the material, its source the prefix
+         * @throws IllegalArgumentException a file cannot be read (the message names the setting and the file)
+         */
         public static Material files(String caFile, String certFile, String keyFile, String settingPrefix) {
             return new Material(read(caFile, settingPrefix + ".caFile"), read(certFile, settingPrefix + ".certFile"),
                     read(keyFile, settingPrefix + ".keyFile"), settingPrefix);
@@ -58,7 +70,8 @@ public final class TlsContexts {
                 return null;
             }
             try {
-                return Files.readString(Path.of(file.trim()), StandardCharsets.US_ASCII);
+                // ISO-8859-1 reads every byte: CA bundles carry UTF-8 comments beside the ASCII PEM blocks
+                return Files.readString(Path.of(file.trim()), StandardCharsets.ISO_8859_1);
             } catch (IOException e) {
                 throw new IllegalArgumentException(setting + ": cannot read " + file + " (" + e + ")", e);
             }
@@ -81,10 +94,15 @@ public final class TlsContexts {
         }
     }
 
-    /** The trust manager of {@link #context} (OkHttp needs it beside the socket factory). */
+    /**
+     * The trust manager of {@link #context} (OkHttp needs it beside the socket factory).
+     *
+     * @throws IllegalArgumentException the PEM text holds no certificate (the message names {@code m.source})
+     */
     public static X509TrustManager trustManager(Material m) {
         try {
-            for (TrustManager t : trustManagers(m) == null ? defaultTrustManagers() : trustManagers(m)) {
+            TrustManager[] managers = trustManagers(m);
+            for (TrustManager t : managers == null ? defaultTrustManagers() : managers) {
                 if (t instanceof X509TrustManager x) {
                     return x;
                 }
@@ -123,8 +141,10 @@ public final class TlsContexts {
             throw new IllegalArgumentException("a client certificate needs its private key (keyFile)");
         }
         Collection<? extends Certificate> chain = certificates(m.certPem(), "client");
+        PrivateKey key = privateKey(m.keyPem());
+        belongsTo(key, chain.iterator().next());
         KeyStore keys = emptyStore();
-        keys.setKeyEntry("client", privateKey(m.keyPem()), new char[0], chain.toArray(Certificate[]::new));
+        keys.setKeyEntry("client", key, new char[0], chain.toArray(Certificate[]::new));
         KeyManagerFactory f = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
         f.init(keys, new char[0]);
         return f.getKeyManagers();
@@ -157,6 +177,35 @@ public final class TlsContexts {
             }
         }
         throw new IllegalArgumentException("no private key (PEM -----BEGIN ... PRIVATE KEY-----) found");
+    }
+
+    /** Refuses a key that is not the certificate's: it signs a few bytes the certificate's public key must verify. */
+    private static void belongsTo(PrivateKey key, Certificate certificate) throws GeneralSecurityException {
+        String algorithm = switch (key.getAlgorithm()) {
+            case "RSA" -> "SHA256withRSA";
+            case "EC" -> "SHA256withECDSA";
+            case "Ed25519", "EdDSA" -> "Ed25519";
+            default -> null;
+        };
+        if (algorithm == null) {
+            return; // the handshake will tell
+        }
+        byte[] probe = "gridwire".getBytes(StandardCharsets.US_ASCII);
+        java.security.Signature sign = java.security.Signature.getInstance(algorithm);
+        sign.initSign(key);
+        sign.update(probe);
+        byte[] signature = sign.sign();
+        java.security.Signature verify = java.security.Signature.getInstance(algorithm);
+        try {
+            verify.initVerify(certificate.getPublicKey());
+            verify.update(probe);
+            if (verify.verify(signature)) {
+                return;
+            }
+        } catch (java.security.InvalidKeyException differentKind) {
+            // an EC key with an RSA certificate, say: not the certificate's either
+        }
+        throw new IllegalArgumentException("the private key does not belong to the client certificate");
     }
 
     private static KeyStore emptyStore() throws GeneralSecurityException, IOException {

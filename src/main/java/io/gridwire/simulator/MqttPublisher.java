@@ -37,6 +37,15 @@ public class MqttPublisher implements Publisher, AutoCloseable {
     private volatile long lastDropWarningMs;
     private volatile boolean closed;
 
+    /**
+     * The simulator's publisher (connected by {@link #start()}).
+     *
+     * @param broker      the broker and, for TLS, its socket factory
+     * @param clientId    the MQTT client id (clean start)
+     * @param qos         QoS of the mock readings
+     * @param maxInflight publishes awaiting the broker's ack at most; beyond that a reading is dropped and counted
+     * @throws MqttException the client id or broker URI is invalid
+     */
     public MqttPublisher(io.gridwire.mqtt.MqttBroker broker, String clientId, String user, String password, int qos, int maxInflight)
             throws MqttException {
         this.client = new MqttAsyncClient(broker.uri(), clientId, new MemoryPersistence());

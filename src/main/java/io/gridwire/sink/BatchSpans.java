@@ -80,17 +80,21 @@ final class BatchSpans {
             span.setAttribute(DEVICES, new ArrayList<>(devices));
         }
         return doneSync -> {
-            long deadLetters = messages.stream().filter(IngestMessage::rejected).count();
-            span.setAttribute(DEAD_LETTERS, deadLetters);
-            Exception failure = exchange.getException();
-            if (failure != null) {
-                span.setAttribute(OUTCOME, "not acked (sent again by the broker): " + failure.getMessage());
-                span.setStatus(StatusCode.ERROR, failure.getMessage());
-            } else {
-                span.setAttribute(OUTCOME, deadLetters == 0 ? "committed"
-                        : deadLetters == messages.size() ? "dead letters" : "committed, " + deadLetters + " dead letters");
+            try {
+                long deadLetters = messages.stream().filter(IngestMessage::rejected).count();
+                span.setAttribute(DEAD_LETTERS, deadLetters);
+                Exception failure = exchange.getException();
+                if (failure != null) {
+                    span.setAttribute(OUTCOME, "not acked (sent again by the broker): " + failure.getMessage());
+                    span.setStatus(StatusCode.ERROR, String.valueOf(failure.getMessage()));
+                } else {
+                    span.setAttribute(OUTCOME, deadLetters == 0 ? "committed"
+                            : deadLetters == messages.size() ? "dead letters" : "committed, " + deadLetters + " dead letters");
+                }
+            } finally {
+                // the batch completes (and is acked) whatever tracing does
+                callback.done(doneSync);
             }
-            callback.done(doneSync);
         };
     }
 
@@ -111,13 +115,16 @@ final class BatchSpans {
 
     /** The batch's trace headers to put on a stage exchange (empty when tracing is off). */
     static Map<String, Object> traceHeaders(Exchange batch) {
-        Map<String, Object> out = new HashMap<>(4);
+        Map<String, Object> out = null;
         for (String h : TRACE_HEADERS) {
             Object v = batch.getMessage().getHeader(h);
             if (v != null) {
+                if (out == null) {
+                    out = new HashMap<>(4);
+                }
                 out.put(h, v);
             }
         }
-        return out;
+        return out == null ? Map.of() : out;
     }
 }

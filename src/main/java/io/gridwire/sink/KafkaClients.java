@@ -20,11 +20,13 @@ public record KafkaClients(String bootstrap, Map<String, Object> security) {
     /**
      * Builds the security settings.
      *
+     * @param bootstrap bootstrap servers, {@code host:port,...}
      * @param protocol  PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL
      * @param mechanism with SASL: SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN
      * @param username  with SASL: the account
      * @param password  with SASL: its password (goes into sasl.jaas.config, never into a log)
      * @param caFile    with SSL/SASL_SSL: PEM file of the CAs the brokers' certificates chain to; blank: the JVM's
+     * @return the connection settings
      * @throws IllegalArgumentException an unknown protocol or mechanism, or SASL without a username
      */
     public static KafkaClients of(String bootstrap, String protocol, String mechanism, String username, String password, String caFile) {
@@ -60,8 +62,9 @@ public record KafkaClients(String bootstrap, Map<String, Object> security) {
     }
 
     /**
-     * A client configuration: bootstrap servers, the security settings, then {@code settings} (key, value, ...).
+     * A client configuration: bootstrap servers, the security settings, then {@code settings}.
      *
+     * @param settings more client settings as key, value, key, value, ... (Kafka's names)
      * @return a new mutable map
      */
     public Map<String, Object> config(Object... settings) {
@@ -71,6 +74,23 @@ public record KafkaClients(String bootstrap, Map<String, Object> security) {
             c.put((String) settings[i], settings[i + 1]);
         }
         return c;
+    }
+
+    /** Bootstrap servers and protocol only: the SASL settings hold the password. */
+    @Override
+    public String toString() {
+        return bootstrap + " (" + protocol() + ")";
+    }
+
+    /**
+     * An admin client with these settings.
+     *
+     * @param requestTimeoutMs a request's timeout (ms)
+     * @param apiTimeoutMs     an API call's overall timeout (ms)
+     * @return a new client; the caller closes it
+     */
+    public org.apache.kafka.clients.admin.Admin admin(int requestTimeoutMs, int apiTimeoutMs) {
+        return org.apache.kafka.clients.admin.Admin.create(config("request.timeout.ms", requestTimeoutMs, "default.api.timeout.ms", apiTimeoutMs));
     }
 
     /** The security protocol, for logs and the start-up block. */

@@ -52,15 +52,15 @@ final class StageWriter {
         this.waiting = waiting;
     }
 
-    /**
-     * Writes the messages through the stage until each is committed or rejected; false if gridwire stopped
-     * ({@code running} false) while the stage was unavailable.
-     */
     /** The W3C trace headers the stage exchanges of the next batch carry, so the stage's spans join its trace. */
     void traceHeaders(Map<String, Object> headers) {
         this.traceHeaders = headers;
     }
 
+    /**
+     * Writes the messages through the stage until each is committed or rejected; false if gridwire stopped
+     * ({@code running} false) while the stage was unavailable.
+     */
     boolean writeWithRetry(BooleanSupplier running, List<IngestMessage> messages) throws InterruptedException {
         try {
             return retry(running, messages);

@@ -70,5 +70,13 @@ class PduApiTest {
         ApiException tlsFlag = assertThrows(ApiException.class, () -> SocketConfig.mqttConfig(java.util.Map.of("tls", "yes")));
         assertEquals("field 'mqtt_config.tls' must be true or false", tlsFlag.getMessage());
         assertEquals(true, SocketConfig.mqttConfig(java.util.Map.of("tls", true)).get("verify_hostname"));
+        // a change that leaves tls out keeps it: TLS is never turned off by a change of QoS
+        assertEquals(true, SocketConfig.mqttConfig(java.util.Map.of("qos", 0), java.util.Map.of("tls", true, "verify_hostname", false)).get("tls"));
+        assertEquals(false, SocketConfig.mqttConfig(java.util.Map.of("qos", 0), java.util.Map.of("tls", true, "verify_hostname", false)).get("verify_hostname"));
+        assertEquals(false, SocketConfig.mqttConfig(java.util.Map.of("tls", false), java.util.Map.of("tls", true)).get("tls"));
+        // another certificate's key is refused naming the key
+        ApiException mismatch = assertThrows(ApiException.class, () -> SocketConfig.credentials(java.util.Map.of(
+                "client_cert", client.certificatePem(), "client_key", ca.pkcs8Pem()), null));
+        assertEquals("field 'mqtt_credentials.client_key': the private key does not belong to the client certificate", mismatch.getMessage());
     }
 }

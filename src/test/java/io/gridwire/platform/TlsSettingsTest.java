@@ -58,6 +58,9 @@ class TlsSettingsTest {
         var notAKey = assertThrows(IllegalArgumentException.class,
                 () -> TlsContexts.context(new TlsContexts.Material(null, RSA.certificatePem(), RSA.certificatePem(), "x")));
         assertTrue(notAKey.getMessage().contains("no private key"), notAKey.getMessage());
+        var otherKey = assertThrows(IllegalArgumentException.class,
+                () -> TlsContexts.context(new TlsContexts.Material(null, RSA.certificatePem(), TestCertificates.selfSigned("x", "RSA").pkcs8Pem(), "mqtt.tls")));
+        assertEquals("mqtt.tls: the private key does not belong to the client certificate", otherKey.getMessage());
         var notACa = assertThrows(IllegalArgumentException.class,
                 () -> TlsContexts.context(new TlsContexts.Material("hello", null, null, "kafka.tls")));
         assertTrue(notACa.getMessage().startsWith("kafka.tls: "), notACa.getMessage());
