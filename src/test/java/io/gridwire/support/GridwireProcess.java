@@ -132,20 +132,37 @@ public final class GridwireProcess implements AutoCloseable {
         Process p = process;
         LIVE.add(this);
         TestRun.stopAtExit();
-        await("gridwire " + name + " started (see " + log + ")").atMost(Duration.ofSeconds(90))
-                .pollInterval(Duration.ofMillis(200))
-                .until(() -> {
-                    if (!p.isAlive()) {
-                        throw new IllegalStateException("gridwire exited with " + p.exitValue() + ", see " + log);
-                    }
-                    for (String line : readyLines) {
-                        if (!logged(line, offset)) {
-                            return false;
+        try {
+            await("gridwire " + name + " started (see " + log + ")").atMost(Duration.ofSeconds(90))
+                    .pollInterval(Duration.ofMillis(200))
+                    .until(() -> {
+                        if (!p.isAlive()) {
+                            throw new IllegalStateException("gridwire exited with " + p.exitValue() + ", see " + log);
                         }
-                    }
-                    return true;
-                });
+                        for (String line : readyLines) {
+                            if (!logged(line, offset)) {
+                                return false;
+                            }
+                        }
+                        return true;
+                    });
+        } catch (org.awaitility.core.ConditionTimeoutException e) {
+            threadDump(p);
+            throw e;
+        }
         return this;
+    }
+
+    /** Appends the JVM's threads to its log (jcmd Thread.print): what a start that never got ready waits for. */
+    private void threadDump(Process p) {
+        try {
+            String jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd").toString();
+            Process dump = new ProcessBuilder(jcmd, String.valueOf(p.pid()), "Thread.print")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+            dump.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (IOException | InterruptedException ignored) {
+            // the dump is a diagnostic only
+        }
     }
 
     private boolean logged(String line, long offset) throws IOException {
