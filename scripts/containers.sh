@@ -69,6 +69,8 @@ build() {
   log "building localhost/gridwire:local (docker/Dockerfile, JAR_FROM=target)"
   podman build --quiet --format docker -f docker/Dockerfile --build-arg JAR_FROM=target \
     --build-arg JRE_IMAGE=localhost/gridwire-jre:local -t localhost/gridwire:local . >/dev/null
+  # the image it replaced and the build stages, untagged now: not kept on disk (about 600 MB a build)
+  podman image prune --force >/dev/null
 }
 
 load_env() { # once: the test stack's own ports, exported after it, must stay
