@@ -27,7 +27,7 @@ SERVICE_PACKAGES=$JRE_PACKAGES,mosquitto,mosquitto-clients,postgresql-15,curl,ca
 
 install_tools() {
   local missing=() pair
-  for pair in podman=podman runc=runc podman-compose=podman-compose mmdebstrap=mmdebstrap; do
+  for pair in podman=podman runc=runc podman-compose=podman-compose mmdebstrap=mmdebstrap kcat=kcat; do
     command -v "${pair%%=*}" >/dev/null 2>&1 || missing+=("${pair#*=}")
   done
   ((${#missing[@]})) || return 0
@@ -114,7 +114,7 @@ up() {
   local project=${1:-gridwire} port
   build
   load_env
-  for port in "${MQTT_PUBLISHED_PORT:-1883}" "${INFLUX_PUBLISHED_PORT:-8086}" "${HAWTIO_PUBLISHED_PORT:-8081}" \
+  for port in "${MQTT_PUBLISHED_PORT:-1883}" "${INFLUX_PUBLISHED_PORT:-8086}" "${HAWTIO_PUBLISHED_PORT:-8081}" "${KAFKA_PUBLISHED_PORT:-29092}" \
     "${GRIDWIRE_1_PUBLISHED_PORT:-8080}" "${GRIDWIRE_2_PUBLISHED_PORT:-8082}" "${GRIDWIRE_3_PUBLISHED_PORT:-8083}"; do
     if port_open "$port"; then
       die "port $port is in use (the local services? scripts/services.sh stop), or set the *_PUBLISHED_PORT variables in docker/.env"
@@ -125,7 +125,7 @@ up() {
   wait_healthy 300 "${GRIDWIRE_1_PUBLISHED_PORT:-8080}" "${GRIDWIRE_2_PUBLISHED_PORT:-8082}" "${GRIDWIRE_3_PUBLISHED_PORT:-8083}"
   log "gridwire-1 http://localhost:${GRIDWIRE_1_PUBLISHED_PORT:-8080}, gridwire-2 :${GRIDWIRE_2_PUBLISHED_PORT:-8082}," \
     "gridwire-3 :${GRIDWIRE_3_PUBLISHED_PORT:-8083}, MQTT localhost:${MQTT_PUBLISHED_PORT:-1883}," \
-    "InfluxDB v2 API (QuestDB) localhost:${INFLUX_PUBLISHED_PORT:-8086}"
+    "InfluxDB v2 API (QuestDB) localhost:${INFLUX_PUBLISHED_PORT:-8086}, Kafka localhost:${KAFKA_PUBLISHED_PORT:-29092}"
 }
 
 down() {
@@ -153,16 +153,15 @@ in_postgres() { [[ $(podman exec "${PROJECT}_postgres_1" psql -U "$DB_USER" -d g
 in_tsdb() {
   podman exec "${PROJECT}_influxdb_1" curl -fsG http://localhost:8086/exec --data-urlencode "query=$1" | grep -q "$2"
 }
-in_kafka() { # topic, text: a record of the topic holds the text (read from the broker's log segments)
-  podman exec "${PROJECT}_kafka_1" bash -c "java -cp '/opt/kafka/libs/*' kafka.tools.DumpLogSegments --print-data-log \
-    --files \$(ls /var/lib/kafka/data/$1-*/*.log | paste -sd,) 2>/dev/null" | grep -q "$2"
+in_kafka() { # topic, text: a record of the topic holds the text (kcat through the listener published for the host)
+  kcat -b "localhost:$KAFKA_PUBLISHED_PORT" -C -t "$1" -o beginning -e -q -m 20 2>/dev/null | grep -q "$2"
 }
 
 test_stack() {
   PROJECT=gridwire-test
   load_env
   # other host ports than the local services and a running `up` stack use
-  export MQTT_PUBLISHED_PORT=21883 INFLUX_PUBLISHED_PORT=28086 HAWTIO_PUBLISHED_PORT=28081 \
+  export MQTT_PUBLISHED_PORT=21883 INFLUX_PUBLISHED_PORT=28086 HAWTIO_PUBLISHED_PORT=28081 KAFKA_PUBLISHED_PORT=29192 \
     GRIDWIRE_1_PUBLISHED_PORT=28080 GRIDWIRE_2_PUBLISHED_PORT=28082 GRIDWIRE_3_PUBLISHED_PORT=28083
   down "$PROJECT" -v >/dev/null
   trap 'status=$?; if ((status)); then logs; fi; down "$PROJECT" -v; exit $status' EXIT
@@ -195,7 +194,14 @@ test_stack() {
 }
 
 logs() {
-  local c
+  local c port
+  # what each instance says about its sinks and the messages it holds
+  for port in "$GRIDWIRE_1_PUBLISHED_PORT" "$GRIDWIRE_2_PUBLISHED_PORT" "$GRIDWIRE_3_PUBLISHED_PORT"; do
+    echo "----- gridwire on :$port: health, messages awaiting ack, sink writes"
+    health "$port"
+    echo
+    curl -s --max-time 5 "http://localhost:$port/observe/metrics" | grep -E '^gridwire_(messages_awaiting_ack|sink_write_seconds_count|sink_failures_total|ingest_received_total)' || true
+  done
   for c in $(podman ps -a --format '{{.Names}}' --filter "label=io.podman.compose.project=$PROJECT"); do
     echo "----- $c (last 40 lines; podman-compose's own output: $DATA/containers-$PROJECT.log)"
     podman logs --tail 40 "$c" 2>&1 || true

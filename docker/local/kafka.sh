@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # A single-node Kafka broker in KRaft mode from the Maven Central jars in /opt/kafka/libs (what scripts/services.sh
-# runs locally), reachable in the compose network as kafka:9092. Data in /var/lib/kafka/data.
+# runs locally), reachable in the compose network as kafka:9092 and from the host as $KAFKA_HOST_ADVERTISED (the port
+# compose publishes, default localhost:29092). Data in /var/lib/kafka/data.
 set -euo pipefail
 DATA=/var/lib/kafka/data
 mkdir -p "$DATA" /tmp/kafka
 { cat /opt/gridwire/kafka-single-node.properties
   cat <<PROPS
 controller.quorum.voters=1@localhost:9093
-listeners=PLAINTEXT://:9092,CONTROLLER://localhost:9093
-advertised.listeners=PLAINTEXT://kafka:9092
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listeners=PLAINTEXT://:9092,HOST://:29092,CONTROLLER://localhost:9093
+advertised.listeners=PLAINTEXT://kafka:9092,HOST://${KAFKA_HOST_ADVERTISED:-localhost:29092}
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,HOST:PLAINTEXT,CONTROLLER:PLAINTEXT
 log.dirs=$DATA
 PROPS
 } >/tmp/kafka/server.properties
