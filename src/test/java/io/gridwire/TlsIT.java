@@ -16,6 +16,7 @@ import io.gridwire.support.Devices;
 import io.gridwire.support.GridwireProcess;
 import io.gridwire.support.Sinks;
 import io.gridwire.support.Sinks.KafkaReader;
+import io.gridwire.support.TestCertificates;
 import io.gridwire.support.TestRun;
 import io.gridwire.support.TlsTerminator;
 import org.apache.kafka.clients.admin.Admin;
@@ -68,11 +69,7 @@ class TlsIT {
             admin.alterUserScramCredentials(List.of(new UserScramCredentialUpsertion(KAFKA_USER,
                     new ScramCredentialInfo(ScramMechanism.SCRAM_SHA_512, 4096), KAFKA_PASSWORD))).all().get(20, TimeUnit.SECONDS);
         }
-        otherCa = tmp.resolve("other-ca.crt");
-        Process p = new ProcessBuilder("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
-                tmp.resolve("other-ca.key").toString(), "-out", otherCa.toString(), "-days", "2", "-subj", "/CN=not gridwire's CA")
-                .redirectErrorStream(true).start();
-        assertEquals(0, p.waitFor(), new String(p.getInputStream().readAllBytes()));
+        otherCa = Files.writeString(tmp.resolve("other-ca.crt"), TestCertificates.selfSigned("not gridwire's CA", "RSA").certificatePem());
         https = new TlsTerminator(TlsContexts.context(new TlsContexts.Material(null, pem("server.crt"), pem("server.key"), "test server")),
                 Integer.parseInt(Sinks.env("QUESTDB_HTTP_PORT", "9000")));
         String db = TestRun.databaseUrl();

@@ -79,11 +79,11 @@ final class PduRepository {
         String suffix = b.containsKey("mqtt_topic_suffix") ? SocketConfig.topicPart("mqtt_topic_suffix", b.get("mqtt_topic_suffix")) : null;
         String host = b.containsKey("mqtt_broker_host") ? SocketConfig.host(b.get("mqtt_broker_host")) : null;
         Integer port = b.containsKey("mqtt_broker_port") ? SocketConfig.port(b.get("mqtt_broker_port")) : null;
-        Map<String, Object> stored = storedCredentials(id);
+        Stored stored = stored(id);
         String creds = b.containsKey("mqtt_credentials")
-                ? JSON.writeValueAsString(SocketConfig.credentials(b.get("mqtt_credentials"), stored)) : null;
+                ? JSON.writeValueAsString(SocketConfig.credentials(b.get("mqtt_credentials"), stored.credentials())) : null;
         String config = b.containsKey("mqtt_config")
-                ? JSON.writeValueAsString(SocketConfig.mqttConfig(b.get("mqtt_config"), storedConfig(id))) : null;
+                ? JSON.writeValueAsString(SocketConfig.mqttConfig(b.get("mqtt_config"), stored.config())) : null;
         write(c -> {
             try (PreparedStatement st = c.prepareStatement("UPDATE pdu.sockets SET mqtt_topic_suffix = coalesce(?, mqtt_topic_suffix), "
                                                            + "mqtt_broker_host = coalesce(?, mqtt_broker_host), "
@@ -102,14 +102,14 @@ final class PduRepository {
         });
     }
 
-    private Map<String, Object> storedConfig(long id) throws SQLException {
-        List<Map<String, Object>> rows = query("SELECT mqtt_config::text AS c FROM pdu.sockets WHERE id = ?", id);
-        return rows.isEmpty() ? null : parse((String) rows.get(0).get("c"));
+    /** A socket's stored MQTT settings, parsed (both empty for an unknown socket). */
+    private record Stored(Map<String, Object> credentials, Map<String, Object> config) {
     }
 
-    private Map<String, Object> storedCredentials(long id) throws SQLException {
-        List<Map<String, Object>> rows = query("SELECT mqtt_credentials::text AS c FROM pdu.sockets WHERE id = ?", id);
-        return rows.isEmpty() ? null : parse((String) rows.get(0).get("c"));
+    private Stored stored(long id) throws SQLException {
+        List<Map<String, Object>> rows = query("SELECT mqtt_credentials::text AS c, mqtt_config::text AS g FROM pdu.sockets WHERE id = ?", id);
+        return rows.isEmpty() ? new Stored(Map.of(), Map.of())
+                : new Stored(parse((String) rows.get(0).get("c")), parse((String) rows.get(0).get("g")));
     }
 
     private static Map<String, Object> parse(String json) {

@@ -56,11 +56,6 @@ public record KafkaClients(String bootstrap, Map<String, Object> security) {
         return new KafkaClients(bootstrap, Map.copyOf(s));
     }
 
-    /** Plain connections to {@code bootstrap} (tests, tools). */
-    public static KafkaClients plaintext(String bootstrap) {
-        return new KafkaClients(bootstrap, Map.of("security.protocol", "PLAINTEXT"));
-    }
-
     /**
      * A client configuration: bootstrap servers, the security settings, then {@code settings}.
      *

@@ -67,9 +67,7 @@ final class PduFamily extends Family {
     @Override
     void cleanUp(String runPattern) {
         // gridwire subscribes to every socket in the database: none may stay behind for the next gridwire
-        Sinks.rows("DELETE FROM pdu.sockets WHERE pdu_id IN (SELECT id FROM pdu.power_distribution_units WHERE name LIKE ?) "
-                   + "RETURNING id", runPattern);
-        Sinks.rows("DELETE FROM pdu.power_distribution_units WHERE name LIKE ? RETURNING id", runPattern);
+        Sinks.removeTestPdus(runPattern);
     }
 
     @Override
